@@ -1,0 +1,33 @@
+"""nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "dl-course-kit"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+# Only notebooks are assignment material; solutions in other files would be copied verbatim.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "*.npz", "*.pkl"]
+
+# Training cells need minutes on full data, but a hanging cell must not hang grading forever.
+c.Execute.timeout = 600
+c.Execute.startup_timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# A test cell that a student deleted is put back and graded instead of silently ignored.
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader scores a test cell 0 when it wrote anything to stderr; warnings and tqdm progress bars
+# do that for correct code. Failures in this kit are always raised exceptions, so stderr is dropped.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?s)."
+
+# Feedback shows the student's mistake (the assertion message) but never hidden test code.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ClearHiddenTests,
+    "assignments.nbgrader_plugins.HideTestTracebacks",
+    CSSHTMLHeaderPreprocessor,
+]
+c.ClearHiddenTests.enforce_metadata = False
