@@ -1,0 +1,5 @@
+import sys
+
+from assignments.cli import main
+
+sys.exit(main())
