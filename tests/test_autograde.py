@@ -1,0 +1,96 @@
+"""Real nbgrader autograde, feedback and export of submissions built from the release."""
+import csv
+
+import nbformat
+import numpy as np
+import pytest
+
+from assignments.grading import Course
+from assignments.leaks import hidden_test_lines
+from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
+
+pytestmark = pytest.mark.nbgrader
+ASSIGNMENT = "01_softmax"
+
+
+def noisy_softmax(z):
+    import sys
+    import warnings
+
+    print("debugging output on stderr", file=sys.stderr)
+    warnings.warn("a warning a correct answer may raise", RuntimeWarning)
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    return np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+
+
+def without_test_cell(nb):
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    return nb
+
+
+def with_test_replaced(nb, source):
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = source
+    return nb
+
+
+SUBMISSIONS = {
+    "reference": (lambda: correct_submission(SOFTMAX_NB), 2),
+    "untouched": (lambda: released(SOFTMAX_NB), 0),
+    "mutant": (lambda: with_answer(released(SOFTMAX_NB), "softmax", softmax_without_max_shift), 0),
+    "warnings": (lambda: with_answer(released(SOFTMAX_NB), "softmax", noisy_softmax), 2),
+    "deleted_test": (lambda: without_test_cell(correct_submission(SOFTMAX_NB)), 2),
+    "edited_test": (lambda: with_test_replaced(released(SOFTMAX_NB), "pass"), 0),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A scratch course with every submission above, autograded, with feedback and a CSV export."""
+    course = Course.scratch(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
+    for student, (build, _) in SUBMISSIONS.items():
+        folder = course.root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(build(), folder / "01_softmax.ipynb")
+    course.autograde(ASSIGNMENT)
+    course.feedback(ASSIGNMENT)
+    course.export(course.root / "grades.csv")
+    return course
+
+
+@pytest.mark.parametrize("student", SUBMISSIONS)
+def test_each_submission_gets_its_expected_score(graded, student):
+    [row] = [r for r in graded.scores(ASSIGNMENT) if r.student == student]
+    assert (row.score, row.max_score) == (SUBMISSIONS[student][1], 2)
+    assert row.questions == {"test_softmax": (SUBMISSIONS[student][1], 2)}
+
+
+def test_feedback_names_the_mistake_without_showing_hidden_tests(graded):
+    html = (graded.root / "feedback" / "mutant" / ASSIGNMENT / "01_softmax.html").read_text()
+    assert "known mistake: no max subtraction" in html
+    hidden = hidden_test_lines(graded.root / "source" / ASSIGNMENT)
+    assert hidden and not [line for line in hidden if line in html]
+    assert "BEGIN HIDDEN TESTS" not in html and "Traceback" not in html
+
+
+def test_feedback_of_a_correct_submission_shows_full_marks(graded):
+    html = (graded.root / "feedback" / "reference" / ASSIGNMENT / "01_softmax.html").read_text()
+    assert "Score: 2.0 / 2.0" in html or "2.0 / 2.0" in html
+
+
+def test_export_lists_every_submission_with_its_score(graded):
+    with open(graded.root / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f) if r["assignment"] == ASSIGNMENT}
+    assert rows == {student: float(points) for student, (_, points) in SUBMISSIONS.items()}
+
+
+def test_the_cli_autograde_prints_the_grade_table(graded, capsys):
+    from assignments.cli import main
+
+    assert main(["autograde", ASSIGNMENT, "--student", "reference", "--course-dir", str(graded.root)]) == 0
+    table = capsys.readouterr().out
+    assert "reference" in table and "2/2" in table and "test_softmax" in table
