@@ -64,3 +64,13 @@ def test_source_notebooks_carry_no_outputs(notebook):
     dirty = [i for i, c in enumerate(cells)
              if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
     assert dirty == [], f"{notebook}: cells {dirty} have outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("notebook", sorted(paths.SOURCE_DIR.glob("*/*.ipynb")), ids=lambda p: p.name)
+def test_hidden_tests_run_before_the_visible_checks(notebook):
+    """A visible assertion failing first would hide the message that names the mistake."""
+    for cell in json.loads(notebook.read_text())["cells"]:
+        lines = [line.strip() for line in "".join(cell["source"]).splitlines()]
+        if "### BEGIN HIDDEN TESTS" in lines:
+            assert lines[0].startswith('"""'), f"{notebook}: test cells start with a docstring"
+            assert lines[1] == "### BEGIN HIDDEN TESTS", f"{notebook}: {lines[0]}"
