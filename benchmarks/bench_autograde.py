@@ -1,0 +1,53 @@
+"""Autograde throughput of one nbgrader process: seconds per submission, 1 vs N submissions.
+
+Prints the fixed cost of a grading run (CLI start, gradebook update) and the marginal cost of each
+further submission, measured in one run; absolute times are for orientation only.
+
+    python benchmarks/bench_autograde.py [--submissions 8]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import nbformat
+
+from assignments import paths
+from assignments.grading import Course
+from assignments.notebooks import fill_solutions, read_notebook
+
+ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
+
+
+def grade(count: int) -> float:
+    """Seconds to autograde `count` correct submissions of 01 in one fresh course."""
+    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
+                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Course.scratch(scratch, [ASSIGNMENT])
+        for i in range(count):
+            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
+            folder.mkdir(parents=True)
+            nbformat.write(submission, folder / NOTEBOOK)
+        start = time.perf_counter()
+        course.autograde(ASSIGNMENT)
+        elapsed = time.perf_counter() - start
+        assert all(r.score == r.max_score for r in course.scores()), "a correct submission lost marks"
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=8)
+    n = parser.parse_args().submissions
+    one, many = grade(1), grade(n)
+    marginal = (many - one) / (n - 1)
+    print(f"autograde of 1 submission:   {one:6.1f} s")
+    print(f"autograde of {n} submissions: {many:6.1f} s  ({many / n:.1f} s per submission)")
+    print(f"marginal cost per submission: {marginal:.1f} s; fixed cost per run: {one - marginal:.1f} s")
+    print(f"ratio, one run of {n} vs {n} runs of 1: {many / (n * one):.2f}")
+
+
+if __name__ == "__main__":
+    main()

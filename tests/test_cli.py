@@ -1,0 +1,53 @@
+"""`python -m assignments`: help, self-check with and without hidden tests, error handling."""
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from assignments import paths
+from assignments.cli import main
+from grader_tests.mutants.softmax_classifier import softmax_normalised_over_batch
+from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
+
+
+def test_help_lists_every_command():
+    done = subprocess.run([sys.executable, "-m", "assignments", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0
+    for command in ("release", "check", "autograde", "feedback", "export", "demo"):
+        assert command in done.stdout
+
+
+def test_check_of_the_untouched_release_fails_with_a_table(capsys):
+    assert main(["check", str(paths.RELEASE_DIR / SOFTMAX_NB)]) == 1
+    out = capsys.readouterr().out
+    assert "test_softmax  0/2     FAILED" in out
+    assert "NotImplementedError" in out
+
+
+def test_check_of_a_correct_notebook_passes_and_leaves_the_file_alone(tmp_path, capsys):
+    path = tmp_path / "01_softmax" / "01_softmax.ipynb"
+    path.parent.mkdir()
+    nbformat.write(correct_submission(SOFTMAX_NB), path)
+    before = path.read_bytes()
+    assert main(["check", str(path)]) == 0
+    assert "test_softmax  2/2     passed" in capsys.readouterr().out
+    assert path.read_bytes() == before
+
+
+@pytest.mark.nbgrader
+def test_hidden_check_names_the_mistake_of_a_renamed_copy(tmp_path, capsys):
+    # A renamed copy (as Jupyter's "Duplicate" makes) of a one-notebook assignment is still graded.
+    path = tmp_path / "01_softmax" / "01_softmax-Copy1.ipynb"
+    path.parent.mkdir()
+    nbformat.write(with_answer(released(SOFTMAX_NB), "softmax", softmax_normalised_over_batch), path)
+    assert main(["check", str(path), "--hidden"]) == 1
+    out = capsys.readouterr().out
+    assert "known mistake: normalised over the whole batch" in out
+
+
+def test_check_of_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "broken.ipynb"
+    path.write_text("{")
+    assert main(["check", str(path)]) == 2
+    assert "is not a valid Jupyter notebook" in capsys.readouterr().err
