@@ -1,4 +1,4 @@
-"""What must never reach students: solution code, hidden tests, grader imports."""
+"""What must never reach students: solution code, model answers, hidden tests, grader imports."""
 from __future__ import annotations
 
 import re
@@ -8,39 +8,59 @@ import nbformat
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grader_tests")
 SIGNIFICANT = 12
-"""A region line this long (stripped) is specific enough that finding it elsewhere is a leak."""
+"""A secret line this long (stripped) is specific enough that finding it elsewhere is a leak."""
+REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
+           "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
 
 
-def region_lines(source_dir: str | Path, begin: str, end: str) -> list[str]:
-    """The significant lines between `### begin` and `### end` in every notebook of `source_dir`."""
-    lines = []
+def _split_cell(cell) -> tuple[dict[str, list[str]], list[str]]:
+    """A cell's lines sorted into its secret regions ('solution', 'hidden', 'answer') and the rest."""
+    secret: dict[str, list[str]] = {"solution": [], "hidden": [], "answer": []}
+    public, inside = [], None
+    is_answer = (cell.cell_type == "markdown"
+                 and cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    for line in cell.source.splitlines():
+        text = line.strip()
+        begins = [k for k, (begin, _) in REGIONS.items() if re.fullmatch(rf"#+\s*{begin}", text)]
+        if begins:
+            inside = begins[0]
+        elif inside and re.fullmatch(rf"#+\s*{REGIONS[inside][1]}", text):
+            inside = None
+        elif is_answer:
+            secret["answer"].append(text)
+        elif inside:
+            secret[inside].append(text)
+        else:
+            public.append(text)
+    return secret, public
+
+
+def secret_lines(source_dir: str | Path, kind: str) -> list[str]:
+    """The significant lines of one kind of secret ('solution', 'hidden' or 'answer') in
+    `source_dir`'s notebooks that do not also appear in what students are shown anyway."""
+    secret, public = [], set()
     for path in sorted(Path(source_dir).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            inside = False
-            for line in cell.source.splitlines():
-                text = line.strip()
-                if re.fullmatch(rf"#+\s*{begin}", text):
-                    inside = True
-                elif re.fullmatch(rf"#+\s*{end}", text):
-                    inside = False
-                elif inside and len(text) >= SIGNIFICANT and not text.startswith("#"):
-                    lines.append(text)
-    return lines
+            regions, shown = _split_cell(cell)
+            secret += regions[kind]
+            public.update(shown)
+    public_text = "\n".join(public)
+    return [line for line in dict.fromkeys(secret)
+            if len(line) >= SIGNIFICANT and not line.startswith("#") and line not in public_text]
 
 
 def hidden_test_lines(source_dir: str | Path) -> list[str]:
     """The significant lines of every hidden-test region in `source_dir`'s notebooks."""
-    return region_lines(source_dir, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    return secret_lines(source_dir, "hidden")
 
 
 def find_leaks(source_dir: str | Path, release_dir: str | Path) -> list[str]:
-    """Every place in `release_dir` showing a marker, a solution line or a hidden-test line.
+    """Every place in `release_dir` showing a marker, a solution, a model answer or a hidden test.
 
     Returns a list of "file: what leaked" strings (empty when the release is clean). Files other
     than notebooks are leaks too: nbgrader copies them verbatim.
     """
-    secret = (region_lines(source_dir, "BEGIN SOLUTION", "END SOLUTION")
-              + hidden_test_lines(source_dir))
+    secret = [line for kind in ("solution", "hidden", "answer") for line in secret_lines(source_dir, kind)]
     leaks = []
     for path in sorted(Path(release_dir).rglob("*")):
         if not path.is_file():

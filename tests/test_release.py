@@ -6,7 +6,7 @@ import pytest
 
 from assignments import paths, release as release_module
 from assignments.grading import assignment_names
-from assignments.leaks import MARKERS, find_leaks, region_lines
+from assignments.leaks import MARKERS, find_leaks, secret_lines
 
 ASSIGNMENTS = assignment_names()
 
@@ -39,15 +39,15 @@ def test_release_carries_no_solution_or_hidden_test_text(assignment):
 
 def test_every_source_assignment_has_solutions_and_hidden_tests_to_protect():
     for assignment in ASSIGNMENTS:
-        assert region_lines(paths.SOURCE_DIR / assignment, "BEGIN SOLUTION", "END SOLUTION")
-        assert region_lines(paths.SOURCE_DIR / assignment, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        assert secret_lines(paths.SOURCE_DIR / assignment, "solution")
+        assert secret_lines(paths.SOURCE_DIR / assignment, "hidden")
 
 
 def test_a_leaked_solution_line_marker_or_stray_file_is_found(tmp_path):
     assignment = ASSIGNMENTS[0]
     shutil.copytree(paths.RELEASE_DIR / assignment, tmp_path / assignment)
     notebook = next((tmp_path / assignment).glob("*.ipynb"))
-    solution_line = region_lines(paths.SOURCE_DIR / assignment, "BEGIN SOLUTION", "END SOLUTION")[0]
+    solution_line = secret_lines(paths.SOURCE_DIR / assignment, "solution")[0]
     nb = json.loads(notebook.read_text())
     nb["cells"][-1]["source"] = f"{solution_line}\n# {MARKERS[2]}"
     notebook.write_text(json.dumps(nb))
