@@ -61,14 +61,14 @@ def cell_by_grade_id(nb: NotebookNode, grade_id: str) -> NotebookNode:
 
 
 def fill_solutions(student_nb: NotebookNode, source_nb: NotebookNode) -> NotebookNode:
-    """A copy of `student_nb` whose answer cells hold the reference solutions of `source_nb`.
+    """A copy of `student_nb` whose answer cells (code and written) hold those of `source_nb`.
 
     This is how the kit builds a correct submission from the released notebook.
     """
     filled = nbformat.from_dict(student_nb)
     for cell in filled.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("solution") and cell.cell_type == "code":
+        if meta.get("solution"):
             cell.source = cell_by_grade_id(source_nb, meta["grade_id"]).source
     return filled
 
@@ -84,10 +84,10 @@ _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDe
 
 
 def load_definitions(path: str | Path, module_name: str | None = None) -> types.ModuleType:
-    """Load the imports, functions, classes and call-free constants a notebook defines.
+    """Load the imports, functions, classes and literal constants a notebook defines.
 
-    Every other statement (loading data, training, plotting, tests) is skipped, so this is fast
-    and has no side effects beyond the notebook's imports.
+    Every other statement (loading data, training, plotting) and every graded test cell is
+    skipped, so this is fast and has no side effects beyond the notebook's imports.
 
     Inputs:
     - path: an .ipynb file.
@@ -102,7 +102,7 @@ def load_definitions(path: str | Path, module_name: str | None = None) -> types.
     module = types.ModuleType(module_name or path.stem)
     module.__file__ = str(path)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or nbgrader_meta(cell).get("grade"):
             continue
         where = f"{path}, cell {index} ({nbgrader_meta(cell).get('grade_id', 'no grade_id')})"
         try:
@@ -118,7 +118,11 @@ def _is_definition(node: ast.stmt) -> bool:
     if isinstance(node, _DEFINITIONS):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        return not any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(node.value))
+        try:
+            ast.literal_eval(node.value)  # a constant such as CLASSES = ["plane", ...]
+        except ValueError:
+            return False
+        return True
     return False
 
 

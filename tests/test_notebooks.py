@@ -19,14 +19,14 @@ def write(tmp_path, *cells, name="nb.ipynb"):
 def test_load_definitions_keeps_defs_imports_and_constants_but_runs_nothing_else(tmp_path):
     path = write(tmp_path,
                  new_markdown_cell("# title"),
-                 new_code_cell("%load_ext autoreload\nimport math\nSCALE = 2 * 3\n"
+                 new_code_cell("%load_ext autoreload\nimport math\nSCALE = 6\nTWICE = 2 * SCALE\n"
                                "open('side_effect.txt', 'w').write('x')\ndata = list(range(3))"),
                  new_code_cell("def area(r):\n    return math.pi * r ** 2 * SCALE\n\n"
                                "class Box:\n    size = 1\n\nraise RuntimeError('training cell')"))
     module = load_definitions(path)
     assert module.area(1.0) == pytest.approx(6 * 3.141592653589793)
     assert module.Box.size == 1
-    assert not hasattr(module, "data")
+    assert not hasattr(module, "data") and not hasattr(module, "TWICE")
     assert not (tmp_path / "side_effect.txt").exists()
 
 
@@ -55,9 +55,11 @@ def test_fill_solutions_puts_the_reference_into_the_answer_cells_only():
     release = read_notebook(paths.RELEASE_DIR / "01_softmax/01_softmax.ipynb")
     filled = fill_solutions(release, source)
     changed = [i for i, (a, b) in enumerate(zip(release.cells, filled.cells)) if a.source != b.source]
-    assert [filled.cells[i].metadata.nbgrader.grade_id for i in changed] == ["softmax"]
+    answers = [c.metadata.nbgrader.grade_id for c in source.cells if c.metadata.nbgrader.get("solution")]
+    assert [filled.cells[i].metadata.nbgrader.grade_id for i in changed] == answers
     assert "np.max(z, axis=1, keepdims=True)" in filled.cells[changed[0]].source
     assert "NotImplementedError" in release.cells[changed[0]].source  # the original is untouched
+    assert "a_momentum" in answers and "YOUR ANSWER HERE" not in filled.cells[changed[-1]].source
 
 
 def test_question_results_score_a_test_cell_by_its_errors_only():
