@@ -1,6 +1,7 @@
 """nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
+                                    GetGrades, OverwriteKernelspec)
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -15,8 +16,17 @@ c.Execute.timeout = 600
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True
 
-# A test cell that a student deleted is put back and graded instead of silently ignored.
+# A test or answer cell that a student deleted is put back and graded instead of silently ignored
+# (RestoreMissingCells is nbgrader's OverwriteCells with the re-insertion fixed for cells that follow
+# locked prose, see assignments/nbgrader_plugins.py).
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    "assignments.nbgrader_plugins.RestoreMissingCells",
+    CheckCellMetadata,
+]
 
 # nbgrader scores a test cell 0 when it wrote anything to stderr; warnings and tqdm progress bars
 # do that for correct code. Failures in this kit are always raised exceptions, so stderr is dropped.

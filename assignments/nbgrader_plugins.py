@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbgrader.preprocessors import OverwriteCells
 
 
 class HideTestTracebacks(Preprocessor):
@@ -18,3 +19,31 @@ class HideTestTracebacks(Preprocessor):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class RestoreMissingCells(OverwriteCells):
+    """nbgrader's OverwriteCells, putting deleted test and answer cells back where they belong.
+
+    nbgrader 0.9.6 re-inserts a missing grade cell after the source cell just before it, but only
+    looks that cell up among grade and answer cells: a deleted cell that follows a locked prose
+    cell (a written answer after its question) crashes the whole submission's grading. Here the
+    cell goes after the nearest preceding source cell that is still in the notebook.
+    """
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_cells = source_nb.source_cells
+        source_ids = [cell.name for cell in source_cells]
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for grade_cell in source_nb.grade_cells:
+            present = {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(nb.cells)}
+            if grade_cell.name in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            position = source_ids.index(grade_cell.name)
+            before = [present[name] for name in source_ids[:position] if name in present]
+            restored = self.missing_cell_transform(source_cells[position], grade_cell.max_score,
+                                                   is_solution=grade_cell.name in solution_ids)
+            restored.setdefault("id", grade_cell.name)
+            nb.cells.insert(max(before) + 1 if before else 0, restored)
+        return nb, resources

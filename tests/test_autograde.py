@@ -7,6 +7,7 @@ import pytest
 
 from assignments.grading import Course
 from assignments.leaks import hidden_test_lines
+from assignments.notebooks import read_notebook
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 
@@ -72,6 +73,12 @@ def test_the_reference_gets_full_marks_and_the_untouched_release_none(graded):
     rows = {r.student: r for r in graded.scores(ASSIGNMENT)}
     assert rows["reference"].score == rows["reference"].max_score > 2
     assert rows["untouched"].score == 0
+
+
+def test_deleted_test_and_answer_cells_are_restored_in_place(graded):
+    source = [c.metadata.nbgrader.grade_id for c in read_notebook(graded.root / "source" / SOFTMAX_NB).cells]
+    autograded = read_notebook(graded.root / "autograded" / "deleted_test" / SOFTMAX_NB)
+    assert [c.metadata.nbgrader.grade_id for c in autograded.cells] == source
 
 
 def test_feedback_names_the_mistake_without_showing_hidden_tests(graded):
