@@ -23,13 +23,24 @@ class GradingError(Exception):
 
 @dataclass(frozen=True)
 class SubmissionScore:
-    """One student's grade on one assignment, with the score of every test cell."""
+    """One student's grade on one assignment, with the score of every graded cell.
+
+    `pending` names the cells still waiting for a person's grade (written answers); their
+    score counts as 0 until then, as in nbgrader's own totals.
+    """
 
     student: str
     assignment: str
     score: float
     max_score: float
     questions: dict[str, tuple[float, float]]
+    pending: frozenset[str] = frozenset()
+
+    @property
+    def full_autograded_marks(self) -> bool:
+        """True when every automatically graded question has all its points."""
+        return all(score == maximum for name, (score, maximum) in self.questions.items()
+                   if name not in self.pending)
 
 
 class Course:
@@ -114,10 +125,11 @@ class Course:
                 if assignment and a.name != assignment:
                     continue
                 for submission in gradebook.assignment_submissions(a.name):
-                    questions = {grade.name: (grade.score, grade.max_score)
-                                 for notebook in submission.notebooks for grade in notebook.grades}
-                    rows.append(SubmissionScore(submission.student_id, a.name, submission.score,
-                                                submission.max_score, questions))
+                    grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+                    rows.append(SubmissionScore(
+                        submission.student_id, a.name, submission.score, submission.max_score,
+                        {grade.name: (grade.score, grade.max_score) for grade in grades},
+                        frozenset(grade.name for grade in grades if grade.needs_manual_grade)))
         return sorted(rows, key=lambda r: (r.assignment, r.student))
 
 
@@ -127,16 +139,24 @@ def assignment_names() -> list[str]:
 
 
 def format_scores(rows: list[SubmissionScore]) -> str:
-    """A plain-text grade table: one line per submission, one column per question."""
+    """A plain-text grade table: one line per submission, one column per question
+    ("?/2": waiting for manual grading)."""
     if not rows:
         return "(no graded submissions)"
     questions = sorted({q for r in rows for q in r.questions})
     header = ["assignment", "student", *questions, "total"]
     table = [header] + [
         [r.assignment, r.student,
-         *(f"{r.questions[q][0]:g}/{r.questions[q][1]:g}" if q in r.questions else "-" for q in questions),
+         *(_cell(r, q) for q in questions),
          f"{r.score:g}/{r.max_score:g}"]
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in table)
+
+
+def _cell(row: SubmissionScore, question: str) -> str:
+    if question not in row.questions:
+        return "-"
+    score, maximum = row.questions[question]
+    return f"{'?' if question in row.pending else f'{score:g}'}/{maximum:g}"

@@ -1,12 +1,11 @@
 """nbconvert preprocessors that nbgrader_config.py plugs into nbgrader's pipelines."""
 from __future__ import annotations
 
-from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
-from nbgrader.preprocessors import OverwriteCells
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 
 
-class HideTestTracebacks(Preprocessor):
+class HideTestTracebacks(NbGraderPreprocessor):
     """Reduce each error in a graded test cell to `Name: message`.
 
     A traceback quotes the failing lines of the test cell, hidden tests included; the assertion
