@@ -139,20 +139,20 @@ def assignment_names() -> list[str]:
 
 
 def format_scores(rows: list[SubmissionScore]) -> str:
-    """A plain-text grade table: one line per submission, one column per question
+    """A plain-text grade table per assignment: one line per submission, one column per question
     ("?/2": waiting for manual grading)."""
     if not rows:
         return "(no graded submissions)"
-    questions = sorted({q for r in rows for q in r.questions})
-    header = ["assignment", "student", *questions, "total"]
-    table = [header] + [
-        [r.assignment, r.student,
-         *(_cell(r, q) for q in questions),
-         f"{r.score:g}/{r.max_score:g}"]
-        for r in rows
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in table)
+    tables = []
+    for assignment in dict.fromkeys(r.assignment for r in rows):
+        group = [r for r in rows if r.assignment == assignment]
+        questions = list(dict.fromkeys(q for r in group for q in r.questions))
+        table = [["student", *questions, "total"]] + [
+            [r.student, *(_cell(r, q) for q in questions), f"{r.score:g}/{r.max_score:g}"] for r in group]
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        tables.append(f"{assignment}\n" + "\n".join(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table))
+    return "\n\n".join(tables)
 
 
 def _cell(row: SubmissionScore, question: str) -> str:
