@@ -1,6 +1,8 @@
 """assignments.notebooks: reading, loading definitions, filling solutions, reading results."""
 import json
 
+import numpy as np
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -79,3 +81,13 @@ def test_question_results_score_a_test_cell_by_its_errors_only():
     assert [(r.grade_id, r.points, r.max_points, r.passed) for r in results] == [
         ("ok", 2, 2, True), ("bad", 0, 3, False)]
     assert results[1].message == "AssertionError: wrong sign"
+
+
+def test_reference_solutions_of_an_earlier_assignment_are_loaded_once():
+    from assignments.previous import reference_solutions
+
+    previous = reference_solutions("01_softmax")
+    assert previous is reference_solutions("01_softmax")
+    assert previous.softmax(np.array([[0.0, 0.0]])).tolist() == [[0.5, 0.5]]
+    with pytest.raises(NotebookError, match="99_missing.ipynb is missing"):
+        reference_solutions("99_missing")
