@@ -84,7 +84,7 @@ _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDe
 
 
 def load_definitions(path: str | Path, module_name: str | None = None) -> types.ModuleType:
-    """Load the imports, functions, classes and literal constants a notebook defines.
+    """Load the imports, functions, classes, aliases and literal constants a notebook defines.
 
     Every other statement (loading data, training, plotting) and every graded test cell is
     skipped, so this is fast and has no side effects beyond the notebook's imports.
@@ -118,12 +118,23 @@ def _is_definition(node: ast.stmt) -> bool:
     if isinstance(node, _DEFINITIONS):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-        try:
-            ast.literal_eval(node.value)  # a constant such as CLASSES = ["plane", ...]
-        except ValueError:
-            return False
-        return True
+        return _is_alias_or_constant(node.value)
     return False
+
+
+def _is_alias_or_constant(value: ast.expr) -> bool:
+    """A literal (CLASSES = ["plane", ...]) or other names for definitions (relu = layers.relu)."""
+    if isinstance(value, ast.Tuple):
+        return all(_is_alias_or_constant(element) for element in value.elts)
+    if isinstance(value, ast.Attribute):
+        return _is_alias_or_constant(value.value) and not isinstance(value.value, ast.Constant)
+    if isinstance(value, ast.Name):
+        return True
+    try:
+        ast.literal_eval(value)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

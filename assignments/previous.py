@@ -4,8 +4,10 @@ Assignment 03 trains networks made of assignment 02's layers, 04 reuses 03's, an
 than paste that code into every later notebook, a notebook loads it from the earlier assignment's
 source notebook, the single source of truth:
 
-    previous = reference_solutions("02_fully_connected")
-    affine_forward, Solver = previous.affine_forward, previous.Solver
+    from assignments.previous import fully_connected   # source/02_fully_connected
+    affine_forward, Solver = fully_connected.affine_forward, fully_connected.Solver
+
+(an import, so that `assignments.notebooks.load_definitions` keeps it).
 """
 from __future__ import annotations
 
@@ -27,3 +29,11 @@ def reference_solutions(assignment: str) -> types.ModuleType:
         raise NotebookError(f"{path} is missing: this notebook builds on the reference solutions of "
                             f"{assignment}, which ship in the kit's source/ folder")
     return load_definitions(path, module_name=f"reference_{assignment}")
+
+
+def __getattr__(topic: str) -> types.ModuleType:
+    """`from assignments.previous import fully_connected`: the assignment named NN_<topic>."""
+    matches = sorted(p.name for p in paths.SOURCE_DIR.glob(f"[0-9]*_{topic}") if p.is_dir())
+    if not matches:
+        raise AttributeError(f"no assignment NN_{topic} in {paths.SOURCE_DIR}")
+    return reference_solutions(matches[0])

@@ -1,5 +1,6 @@
 """assignments.notebooks: reading, loading definitions, filling solutions, reading results."""
 import json
+import math
 
 import numpy as np
 
@@ -21,7 +22,7 @@ def write(tmp_path, *cells, name="nb.ipynb"):
 def test_load_definitions_keeps_defs_imports_and_constants_but_runs_nothing_else(tmp_path):
     path = write(tmp_path,
                  new_markdown_cell("# title"),
-                 new_code_cell("%load_ext autoreload\nimport math\nSCALE = 6\nTWICE = 2 * SCALE\n"
+                 new_code_cell("%load_ext autoreload\nimport math\nSCALE = 6\nTWICE = 2 * SCALE\nPI, E = math.pi, math.e\n"
                                "open('side_effect.txt', 'w').write('x')\ndata = list(range(3))"),
                  new_code_cell("def area(r):\n    return math.pi * r ** 2 * SCALE\n\n"
                                "class Box:\n    size = 1\n\nraise RuntimeError('training cell')"))
@@ -29,6 +30,7 @@ def test_load_definitions_keeps_defs_imports_and_constants_but_runs_nothing_else
     assert module.area(1.0) == pytest.approx(6 * 3.141592653589793)
     assert module.Box.size == 1
     assert not hasattr(module, "data") and not hasattr(module, "TWICE")
+    assert (module.PI, module.E) == (math.pi, math.e)
     assert not (tmp_path / "side_effect.txt").exists()
 
 
@@ -91,3 +93,8 @@ def test_reference_solutions_of_an_earlier_assignment_are_loaded_once():
     assert previous.softmax(np.array([[0.0, 0.0]])).tolist() == [[0.5, 0.5]]
     with pytest.raises(NotebookError, match="99_missing.ipynb is missing"):
         reference_solutions("99_missing")
+    from assignments.previous import softmax as by_topic
+
+    assert by_topic is previous
+    with pytest.raises(ImportError):
+        from assignments.previous import no_such_topic  # noqa: F401
