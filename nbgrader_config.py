@@ -8,8 +8,10 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = "dl-course-kit"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
-# Only notebooks are assignment material; solutions in other files would be copied verbatim.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "*.npz", "*.pkl"]
+# Python files are never assignment material: a solution in one would be copied verbatim into the
+# release. (Submitted data files such as 05's cifar10_model.npz must still reach the autograder,
+# and `python -m assignments release` fails on any non-notebook file in release/.)
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py"]
 
 # Training cells need minutes on full data, but a hanging cell must not hang grading forever.
 c.Execute.timeout = 600
