@@ -391,7 +391,8 @@ def _get(result: Any, key: str) -> Any:
 def _observations(result: dict[str, Any] | Any, W_after: np.ndarray, b_after: np.ndarray) -> dict[str, Any]:
     losses = _get(result, "loss_history")
     return {
-        "number of losses in loss_history (one per minibatch)": len(losses) if hasattr(losses, "__len__") else losses,
+        "number of losses in loss_history (one per minibatch)":
+            len(losses) if hasattr(losses, "__len__") else losses,
         "loss_history": losses,
         "train_acc_history (one accuracy per epoch)": _get(result, "train_acc_history"),
         "val_acc_history (one accuracy per epoch)": _get(result, "val_acc_history"),
