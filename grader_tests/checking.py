@@ -19,6 +19,13 @@ class GradingFailure(AssertionError):
     """A hidden check failed; the message is written for the student."""
 
 
+class ContractError(Exception):
+    """A student's function returned a value of the wrong form (raised by the grader's probes).
+
+    check_case reports it as "<function> raised ContractError: <what the contract wants>".
+    """
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A realistic mistake in one student function.

@@ -22,9 +22,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy.special import log_softmax
 
-from grader_tests.checking import Case
+from grader_tests.checking import Case, ContractError
 from grader_tests.gradients import (
-    ContractError,
     adapt_mutants,
     check_backward,
     check_case_parts,

@@ -23,18 +23,12 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from assignments.gradient_check import numerical_gradient_array
-from grader_tests.checking import Case, GradingFailure, Mutant, check_case, close, run, tolerances
+from grader_tests.checking import (Case, ContractError, GradingFailure, Mutant, check_case, close, run,
+                                   tolerances)
 
 NUMERICAL_RTOL, NUMERICAL_ATOL = 1e-5, 1e-6
 """How close gradients must be to numerical ones (centred differences in float64 have errors
 near 1e-9 here; these bounds also absorb a float32 backward)."""
-
-
-class ContractError(Exception):
-    """A student's function returned a value of the wrong form (raised by the grader's probes).
-
-    check_case reports it as "<function> raised ContractError: <what the contract wants>".
-    """
 
 
 def split_pair(value: Any, name: str, parts: tuple[str, str] = ("out", "cache")) -> tuple[Any, Any]:

@@ -16,7 +16,9 @@ from scipy.special import log_softmax
 from scipy.special import softmax as scipy_softmax
 
 from assignments.gradient_check import numerical_gradient
-from grader_tests.checking import Case, GradingFailure, Mutant, check_case, close, run, tolerances
+from grader_tests.checking import (Case, ContractError, GradingFailure, Mutant, check_case, close, run,
+                                   tolerances)
+from grader_tests.gradients import adapt_mutants
 from grader_tests.mutants.softmax_classifier import MUTANTS
 
 
@@ -50,10 +52,6 @@ NUMERICAL_RTOL, NUMERICAL_ATOL = 1e-5, 1e-6
 differences in float64 are accurate to about 1e-8 on these cases)."""
 
 
-class ContractError(Exception):
-    """The student's function returned a value of the wrong form (raised by the grader's probes)."""
-
-
 def _part(function: Callable, index, parts: tuple[str, ...]) -> Callable:
     """`function` reduced to element(s) `index` (an int or a tuple of ints) of its returned tuple."""
     def part(*args):
@@ -68,8 +66,7 @@ def _part(function: Callable, index, parts: tuple[str, ...]) -> Callable:
 
 
 def _parts_of_mutants(name: str, index, parts: tuple[str, ...]) -> list[Mutant]:
-    return [Mutant(m.function, m.name, m.hint, _part(m.implementation, index, parts))
-            for m in MUTANTS if m.function == name]
+    return adapt_mutants(MUTANTS, name, lambda implementation: _part(implementation, index, parts))
 
 
 def _own_numerical_gradients(function: Callable, inputs: dict[str, Any], wrt: tuple[str, ...]
@@ -424,13 +421,7 @@ def observe_training(train: Callable, scenario: TrainingScenario) -> dict[str, A
 def _agree(got: Any, expected: Any) -> bool:
     if isinstance(expected, (int, np.integer)):
         return isinstance(got, (int, np.integer)) and not isinstance(got, bool) and got == expected
-    try:
-        got_array = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    expected_array = np.asarray(expected, dtype=np.float64)
-    return (got_array.shape == expected_array.shape
-            and bool(np.allclose(got_array, expected_array, rtol=TRAIN_RTOL, atol=TRAIN_ATOL, equal_nan=True)))
+    return close(got, expected, TRAIN_RTOL, TRAIN_ATOL)
 
 
 def _show_observation(value: Any) -> str:
