@@ -34,7 +34,8 @@ def run_demo(workdir: str | Path | None = None) -> bool:
     print("2. reference notebooks (source/) executed on the available data")
     for notebook in sorted(paths.SOURCE_DIR.glob("*/*.ipynb")):
         start = time.perf_counter()
-        results = question_results(execute_notebook(read_notebook(notebook), notebook.parent))
+        with tempfile.TemporaryDirectory() as scratch:  # files the notebook writes stay out of source/
+            results = question_results(execute_notebook(read_notebook(notebook), scratch))
         failed = [r.grade_id for r in results if not r.passed]
         ok &= not failed
         print(f"   {notebook.relative_to(paths.REPO_ROOT)}: {len(results) - len(failed)}/{len(results)} "
