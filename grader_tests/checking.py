@@ -155,6 +155,12 @@ def _show(value: Any) -> str:
     """A short, readable rendering of an argument or result (shape and a few numbers)."""
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, np.ndarray) and value.ndim >= 3 and value.size > 12:
+        # images and feature maps: a few numbers say more than hundreds of lines
+        flat = value.astype(np.float64).ravel()
+        first = np.array2string(flat[:6], precision=6, separator=", ")
+        return (f"array of shape {value.shape}, dtype {value.dtype}: min {np.nanmin(flat):.6g}, "
+                f"max {np.nanmax(flat):.6g}, mean {np.nanmean(flat):.6g}, first values {first[:-1]}, ...]")
     if isinstance(value, np.ndarray):
         text = np.array2string(value, threshold=12, edgeitems=2, precision=6, max_line_width=100)
         return f"array of shape {value.shape}, dtype {value.dtype}:\n    " + text.replace("\n", "\n    ")

@@ -66,3 +66,13 @@ def test_close_compares_tuples_shapes_and_nans():
     assert not close(np.ones((2, 1)), np.ones(2), 1e-6, 1e-9)
     assert close(np.array([np.nan]), np.array([np.nan]), 1e-6, 1e-9)
     assert not close("text", np.ones(2), 1e-6, 1e-9)
+
+
+def test_failures_on_images_summarise_the_arrays():
+    x = np.arange(2 * 3 * 8 * 8, dtype=float).reshape(2, 3, 8, 8)
+    case = Case("a batch of images", {"x": x}, 2 * x)
+    with pytest.raises(GradingFailure) as failure:
+        check_case("double", lambda x: 3 * x, case, [])
+    message = str(failure.value)
+    assert "array of shape (2, 3, 8, 8), dtype float64: min 0, max 383" in message
+    assert len(message.splitlines()) < 10
