@@ -35,7 +35,7 @@ from scipy.special import log_softmax
 
 from grader_tests.checking import Case, ContractError, GradingFailure, check_case, run
 from grader_tests.gradients import (
-    _require_forward_runs,
+    require_forward_runs,
     adapt_mutants,
     backward_through,
     check_backward,
@@ -44,6 +44,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
+from grader_tests.networks import net_probe
 from grader_tests.mutants.cnn import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
@@ -406,7 +407,7 @@ def check_max_pool_backward(max_pool_forward: Callable, max_pool_backward: Calla
 
 def _check_tie_routing(name, forward, backward, case, forward_name, mutant_forward) -> None:
     forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
-    _require_forward_runs(name, forward, forward_name, case, forward_inputs)
+    require_forward_runs(name, forward, forward_name, case.description, forward_inputs)
     student = backward_through(forward, backward, forward_name)
     outcome = run(student, case.inputs)
     if (outcome.error is None and not outcome.modified
@@ -732,7 +733,6 @@ def check_conv_fast_speed(conv_forward_fast: Callable, conv_backward_fast: Calla
 
 # ------------------------------------------------------------------------------ ThreeLayerConvNet
 
-INIT_SEED = 0
 """np.random is seeded with this while a network is constructed (and restored afterwards)."""
 
 STD_RTOL = 0.15
@@ -779,67 +779,11 @@ def conv_net_reference(X, params: dict, y=None, reg: float = 0.0):
     return loss, grads
 
 
-def _build(Net, kwargs: dict[str, Any]):
-    """Net(**kwargs) with np.random seeded, leaving the global random state as it was."""
-    state = np.random.get_state()
-    np.random.seed(INIT_SEED)
-    try:
-        return Net(**kwargs)
-    finally:
-        np.random.set_state(state)
-
-
-def _params(model, keys: Sequence[str]) -> list[Any]:
-    params = getattr(model, "params", None)
-    if not isinstance(params, dict):
-        raise ContractError(f"the network must keep its parameters in a dict model.params, "
-                            f"got {type(params).__name__}")
-    missing = [k for k in keys if k not in params]
-    if missing:
-        raise ContractError(f"model.params has no {', '.join(map(repr, missing))} "
-                            f"(its keys: {sorted(params)})")
-    return [params[k] for k in keys]
-
-
 def _net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str]) -> Callable[[type], Callable]:
-    """adapter(Net) -> function(*case inputs) that builds a network and reports one property.
-
-    kind: "shapes", "biases", "weight std" (std(W) / weight_scale), "dtypes" (whether each
-    param has the requested dtype), "scores" (loss(X)) or "loss" ((loss, *grads)). Inputs named
-    like constructor arguments go to the constructor; X, y and params by key follow.
-    """
-    def adapter(Net):
-        def probe(*values):
-            given = dict(zip(input_names, values))
-            kwargs = {k: v for k, v in given.items() if k in CONSTRUCTOR_ARGS}
-            model = _build(Net, kwargs)
-            if kind == "shapes":
-                return tuple(tuple(np.shape(p)) for p in _params(model, keys))
-            if kind == "biases":
-                return tuple(_params(model, keys))
-            if kind == "weight std":
-                scale = kwargs.get("weight_scale", DEFAULTS["weight_scale"])
-                return tuple(float(np.std(W)) / scale for W in _params(model, keys))
-            if kind == "dtypes":
-                dtype = np.dtype(kwargs.get("dtype", DEFAULTS["dtype"]))
-                return tuple(np.asarray(p).dtype == dtype for p in _params(model, keys))
-            _params(model, keys)  # the keys exist before they are replaced
-            for key in keys:
-                model.params[key] = given[key]
-            if kind == "scores":
-                return model.loss(given["X"])
-            loss, grads = split_pair(model.loss(given["X"], given["y"]), "ThreeLayerConvNet.loss(X, y)",
-                                     ("loss", "grads"))
-            if not isinstance(grads, dict):
-                raise ContractError(f"loss(X, y) must return grads as a dict keyed like params, "
-                                    f"got {type(grads).__name__}")
-            missing = [k for k in keys if k not in grads]
-            if missing:
-                raise ContractError(f"grads has no {', '.join(map(repr, missing))} "
-                                    f"(its keys: {sorted(grads)})")
-            return (loss, *(grads[k] for k in keys))
-        return probe
-    return adapter
+    """networks.net_probe for ThreeLayerConvNet."""
+    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS,
+                     default_weight_scale=DEFAULTS["weight_scale"], default_dtype=DEFAULTS["dtype"],
+                     loss_name="ThreeLayerConvNet.loss(X, y)")
 
 
 def _param_shapes(kwargs) -> tuple[tuple[int, ...], ...]:

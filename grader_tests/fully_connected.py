@@ -30,6 +30,7 @@ from grader_tests.gradients import (
     check_forward,
     split_pair,
 )
+from grader_tests.networks import net_probe
 from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 # ---------------------------------------------------------------------------------------- affine
@@ -366,7 +367,6 @@ def check_adam(adam: Callable) -> None:
 
 # -------------------------------------------------------------------------------------- networks
 
-INIT_SEED = 0
 """np.random is seeded with this while a network is constructed (and restored afterwards)."""
 
 STD_RTOL = 0.15
@@ -409,72 +409,12 @@ def _param_keys(num_layers: int) -> list[str]:
     return [f"{kind}{i}" for i in range(1, num_layers + 1) for kind in ("W", "b")]
 
 
-def _build(Net, kwargs: dict[str, Any]):
-    """Net(**kwargs) (hidden_dims positional) with np.random seeded, leaving the global state as it was."""
-    kwargs = dict(kwargs)
-    args = [kwargs.pop("hidden_dims")] if "hidden_dims" in kwargs else []
-    state = np.random.get_state()
-    np.random.seed(INIT_SEED)
-    try:
-        return Net(*args, **kwargs)
-    finally:
-        np.random.set_state(state)
-
-
-def _params(model, keys: Sequence[str]) -> list[Any]:
-    params = getattr(model, "params", None)
-    if not isinstance(params, dict):
-        raise ContractError(f"the network must keep its parameters in a dict model.params, "
-                            f"got {type(params).__name__}")
-    missing = [k for k in keys if k not in params]
-    if missing:
-        raise ContractError(f"model.params has no {', '.join(map(repr, missing))} "
-                            f"(its keys: {sorted(params)})")
-    return [params[k] for k in keys]
-
-
 def _net_probe(name: str, kind: str, input_names: Sequence[str], keys: Sequence[str]
                ) -> Callable[[type], Callable]:
-    """adapter(Net) -> function(*case inputs) that builds a network and reports one property.
-
-    kind: "shapes" (of params[k]), "biases", "weight std" (std(W) / weight_scale per W), "dtypes"
-    (whether params[k] has the requested dtype), "scores" (loss(X)) or "loss" ((loss, *grads)).
-    Inputs named like constructor arguments go to the constructor; X, y and params by key follow.
-    """
-    constructor = CONSTRUCTOR_ARGS[name]
-
-    def adapter(Net):
-        def probe(*values):
-            given = dict(zip(input_names, values))
-            kwargs = {k: v for k, v in given.items() if k in constructor}
-            model = _build(Net, kwargs)
-            if kind == "shapes":
-                return tuple(tuple(np.shape(p)) for p in _params(model, keys))
-            if kind == "biases":
-                return tuple(_params(model, keys))
-            if kind == "weight std":
-                scale = kwargs.get("weight_scale", DEFAULT_WEIGHT_SCALE[name])
-                return tuple(float(np.std(W)) / scale for W in _params(model, keys))
-            if kind == "dtypes":
-                dtype = np.dtype(kwargs.get("dtype", np.float32))
-                return tuple(np.asarray(p).dtype == dtype for p in _params(model, keys))
-            _params(model, keys)  # the keys exist before they are replaced
-            for key in keys:
-                model.params[key] = given[key]
-            if kind == "scores":
-                return model.loss(given["X"])
-            loss, grads = split_pair(model.loss(given["X"], given["y"]), f"{name}.loss(X, y)",
-                                     ("loss", "grads"))
-            if not isinstance(grads, dict):
-                raise ContractError(f"loss(X, y) must return grads as a dict keyed like params, "
-                                    f"got {type(grads).__name__}")
-            missing = [k for k in keys if k not in grads]
-            if missing:
-                raise ContractError(f"grads has no {', '.join(map(repr, missing))} "
-                                    f"(its keys: {sorted(grads)})")
-            return (loss, *(grads[k] for k in keys))
-        return probe
-    return adapter
+    """networks.net_probe for TwoLayerNet or FullyConnectedNet (hidden_dims is positional)."""
+    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS[name],
+                     default_weight_scale=DEFAULT_WEIGHT_SCALE[name], default_dtype=np.float32,
+                     loss_name=f"{name}.loss(X, y)", positional=("hidden_dims",))
 
 
 def _known_params(rng, dims: Sequence[int], dtype=np.float64) -> dict[str, np.ndarray]:

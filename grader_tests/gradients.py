@@ -132,7 +132,7 @@ def check_backward(name: str, forward: Callable, backward: Callable, case: Case,
     Raises GradingFailure when the forward fails to run or the gradients match neither oracle.
     """
     forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
-    _require_forward_runs(name, forward, forward_name, case, forward_inputs)
+    require_forward_runs(name, forward, forward_name, case.description, forward_inputs)
     student = backward_through(forward, backward, forward_name)
     adapted = adapt_mutants(mutants, name, lambda b: backward_through(mutant_forward, b, forward_name))
     if parts is None and isinstance(case.expected, tuple):
@@ -183,8 +183,8 @@ def own_numerical_gradients(forward: Callable, forward_name: str, inputs: dict[s
     return gradients
 
 
-def _require_forward_runs(name: str, forward: Callable, forward_name: str, case: Case,
-                          inputs: dict[str, Any]) -> None:
+def require_forward_runs(name: str, forward: Callable, forward_name: str, description: str,
+                         inputs: dict[str, Any]) -> None:
     """GradingFailure unless the student's forward returns (out, cache) on these inputs."""
     outcome = run(forward, inputs)
     problem = None
@@ -197,6 +197,6 @@ def _require_forward_runs(name: str, forward: Callable, forward_name: str, case:
             problem = str(error)
     if problem is not None:
         raise GradingFailure(
-            f"{name} could not be checked on {case.description}: {problem}.\n"
+            f"{name} could not be checked on {description}: {problem}.\n"
             f"  {name} is graded with the cache your own {forward_name} returns; "
             f"fix {forward_name} first.")

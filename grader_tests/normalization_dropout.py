@@ -32,13 +32,14 @@ from scipy.special import log_softmax
 
 from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import Case, ContractError, GradingFailure, close, run
-from grader_tests.fully_connected import INIT_SEED
+from grader_tests.networks import INIT_SEED
 from grader_tests.gradients import (
     NUMERICAL_ATOL,
     NUMERICAL_RTOL,
     adapt_mutants,
     check_backward,
     check_case_parts,
+    require_forward_runs,
     split_pair,
     with_line,
 )
@@ -83,25 +84,6 @@ def _keeping_random_state(function: Callable) -> Callable:
         finally:
             np.random.set_state(state)
     return wrapper
-
-
-def _require_runs(name: str, forward: Callable, forward_name: str, description: str,
-                  inputs: dict[str, Any]) -> None:
-    """GradingFailure unless the student's forward returns (out, cache) on these inputs."""
-    outcome = run(_keeping_random_state(forward), inputs)
-    problem = None
-    if outcome.error is not None:
-        problem = f"{forward_name} raised {type(outcome.error).__name__}: {outcome.error}"
-    else:
-        try:
-            split_pair(outcome.value, forward_name)
-        except ContractError as error:
-            problem = str(error)
-    if problem is not None:
-        raise GradingFailure(
-            f"{name} could not be checked on {description}: {problem}.\n"
-            f"  {name} is graded with the cache your own {forward_name} returns; "
-            f"fix {forward_name} first.")
 
 
 # ------------------------------------------------------------------------------- batch norm
@@ -452,8 +434,8 @@ def check_dropout_backward(dropout_forward: Callable, dropout_backward: Callable
                             _dropout_backward_probe(FORWARD_OF_BACKWARD_MUTANTS["dropout_backward"]))
     for case in dropout_backward_cases():
         forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
-        _require_runs("dropout_backward", dropout_forward, "dropout_forward", case.description,
-                      forward_inputs)
+        require_forward_runs("dropout_backward", _keeping_random_state(dropout_forward),
+                             "dropout_forward", case.description, forward_inputs)
         check_case_parts("dropout_backward", _dropout_backward_probe(dropout_forward)(dropout_backward),
                          case, mutants, DROPOUT_BACKWARD_PARTS)
 

@@ -1,18 +1,49 @@
-"""Shared fixtures: the kit's notebooks loaded as modules."""
+"""Shared fixtures: every assignment's reference solution and released stubs, loaded as modules."""
 import pytest
 
 from assignments import paths
 from assignments.notebooks import load_definitions
-from tests.builders import SOFTMAX_NB
+
+
+def _definitions(directory, assignment):
+    return load_definitions(directory / assignment / f"{assignment}.ipynb")
 
 
 @pytest.fixture(scope="session")
 def reference_01():
-    """Assignment 01's reference solution (source notebook) as a module."""
-    return load_definitions(paths.SOURCE_DIR / SOFTMAX_NB)
+    return _definitions(paths.SOURCE_DIR, "01_softmax")
 
 
 @pytest.fixture(scope="session")
 def released_01():
-    """Assignment 01's student stubs (release notebook) as a module."""
-    return load_definitions(paths.RELEASE_DIR / SOFTMAX_NB)
+    return _definitions(paths.RELEASE_DIR, "01_softmax")
+
+
+@pytest.fixture(scope="session")
+def reference_02():
+    return _definitions(paths.SOURCE_DIR, "02_fully_connected")
+
+
+@pytest.fixture(scope="session")
+def released_02():
+    return _definitions(paths.RELEASE_DIR, "02_fully_connected")
+
+
+@pytest.fixture(scope="session")
+def reference_03():
+    return _definitions(paths.SOURCE_DIR, "03_normalization_dropout")
+
+
+@pytest.fixture(scope="session")
+def released_03():
+    return _definitions(paths.RELEASE_DIR, "03_normalization_dropout")
+
+
+@pytest.fixture(scope="session")
+def reference_04():
+    return _definitions(paths.SOURCE_DIR, "04_cnn")
+
+
+@pytest.fixture(scope="session")
+def released_04():
+    return _definitions(paths.RELEASE_DIR, "04_cnn")

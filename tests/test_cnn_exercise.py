@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from assignments import paths
 from assignments.gradient_check import numerical_gradient, numerical_gradient_array, rel_error
-from assignments.notebooks import load_definitions
 from grader_tests import cnn
 from grader_tests.checking import GradingFailure, run
 from grader_tests.gradients import backward_through, forward_output
@@ -28,26 +26,6 @@ from grader_tests.mutants.cnn import (
     spatial_batchnorm_forward_caching_inputs,
 )
 
-NOTEBOOK = "04_cnn/04_cnn.ipynb"
-
-
-def _load(directory):
-    path = directory / NOTEBOOK
-    if not path.is_file():
-        pytest.skip(f"{path} does not exist yet")
-    return load_definitions(path)
-
-
-@pytest.fixture(scope="session")
-def reference_04():
-    """Assignment 04's reference solution (source notebook) as a module."""
-    return _load(paths.SOURCE_DIR)
-
-
-@pytest.fixture(scope="session")
-def released_04():
-    """Assignment 04's student stubs (release notebook) as a module."""
-    return _load(paths.RELEASE_DIR)
 
 
 def _require(module, *names):

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from assignments import paths
 from assignments.gradient_check import numerical_gradient, numerical_gradient_array, rel_error
-from assignments.notebooks import load_definitions
 from grader_tests import fully_connected as fc
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants.fully_connected import (
@@ -20,26 +18,6 @@ from grader_tests.mutants.fully_connected import (
     relu_forward_caching_input,
 )
 
-NOTEBOOK = "02_fully_connected/02_fully_connected.ipynb"
-
-
-def _load(directory):
-    path = directory / NOTEBOOK
-    if not path.is_file():
-        pytest.skip(f"{path} does not exist yet")
-    return load_definitions(path)
-
-
-@pytest.fixture(scope="session")
-def reference_02():
-    """Assignment 02's reference solution (source notebook) as a module."""
-    return _load(paths.SOURCE_DIR)
-
-
-@pytest.fixture(scope="session")
-def released_02():
-    """Assignment 02's student stubs (release notebook) as a module."""
-    return _load(paths.RELEASE_DIR)
 
 
 # ---------------------------------------------------------------- correct implementations, various

@@ -18,22 +18,15 @@ from grader_tests.softmax_classifier import (
 TRAIN_MUTANTS = [m for m in MUTANTS if m.function == "train_linear_classifier"]
 
 
-def notebook_function(module, name):
-    """`module.name`, or skip while the lead developer has not added it to the notebook yet."""
-    if not hasattr(module, name):
-        pytest.skip(f"{name} is not defined in {module.__name__} yet")
-    return getattr(module, name)
-
-
 def test_reference_training_loop_passes(reference_01):
-    check_train_linear_classifier(notebook_function(reference_01, "train_linear_classifier"),
-                                  notebook_function(reference_01, "linear_classifier_loss"))
+    check_train_linear_classifier(reference_01.train_linear_classifier,
+                                  reference_01.linear_classifier_loss)
 
 
 def test_released_stub_fails(released_01, reference_01):
     with pytest.raises(GradingFailure, match="raised NotImplementedError"):
-        check_train_linear_classifier(notebook_function(released_01, "train_linear_classifier"),
-                                      notebook_function(reference_01, "linear_classifier_loss"))
+        check_train_linear_classifier(released_01.train_linear_classifier,
+                                      reference_01.linear_classifier_loss)
 
 
 def test_the_mutants_base_is_itself_correct():

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assignments import paths
 from assignments.gradient_check import numerical_gradient, numerical_gradient_array
-from assignments.notebooks import load_definitions
 from assignments.previous import fully_connected as previous
 from grader_tests import normalization_dropout as nd
 from grader_tests.checking import GradingFailure
@@ -22,26 +20,6 @@ from grader_tests.mutants.normalization_dropout import (
     _normalization_backward,
 )
 
-NOTEBOOK = "03_normalization_dropout/03_normalization_dropout.ipynb"
-
-
-def _load(directory):
-    path = directory / NOTEBOOK
-    if not path.is_file():
-        pytest.skip(f"{path} does not exist yet")
-    return load_definitions(path)
-
-
-@pytest.fixture(scope="session")
-def reference_03():
-    """Assignment 03's reference solution (source notebook) as a module."""
-    return _load(paths.SOURCE_DIR)
-
-
-@pytest.fixture(scope="session")
-def released_03():
-    """Assignment 03's student stubs (release notebook) as a module."""
-    return _load(paths.RELEASE_DIR)
 
 
 CHECKS = {
