@@ -28,17 +28,37 @@ def build_seeded(Net: type, kwargs: dict[str, Any], positional: Sequence[str] = 
         np.random.set_state(state)
 
 
-def model_params(model: Any, keys: Sequence[str]) -> list[Any]:
-    """model.params[k] for each key, or ContractError saying what is missing."""
+def params_dict(model: Any) -> dict:
+    """model.params, or ContractError when the network keeps no dict of parameters."""
     params = getattr(model, "params", None)
     if not isinstance(params, dict):
         raise ContractError(f"the network must keep its parameters in a dict model.params, "
                             f"got {type(params).__name__}")
+    return params
+
+
+def model_params(model: Any, keys: Sequence[str]) -> list[Any]:
+    """model.params[k] for each key, or ContractError saying what is missing."""
+    params = params_dict(model)
     missing = [k for k in keys if k not in params]
     if missing:
         raise ContractError(f"model.params has no {', '.join(map(repr, missing))} "
                             f"(its keys: {sorted(params)})")
     return [params[k] for k in keys]
+
+
+def loss_and_grads(model: Any, X: Any, y: Any, keys: Sequence[str], loss_name: str
+                   ) -> tuple[Any, list[Any]]:
+    """model.loss(X, y) as (loss, [grads[k] for k in keys]), or ContractError on the wrong form."""
+    loss, grads = split_pair(model.loss(X, y), loss_name, ("loss", "grads"))
+    if not isinstance(grads, dict):
+        raise ContractError(f"loss(X, y) must return grads as a dict keyed like params, "
+                            f"got {type(grads).__name__}")
+    missing = [k for k in keys if k not in grads]
+    if missing:
+        raise ContractError(f"grads has no {', '.join(map(repr, missing))} "
+                            f"(its keys: {sorted(grads)})")
+    return loss, [grads[k] for k in keys]
 
 
 def net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str], *,
@@ -70,14 +90,7 @@ def net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str], *,
                 model.params[key] = given[key]
             if kind == "scores":
                 return model.loss(given["X"])
-            loss, grads = split_pair(model.loss(given["X"], given["y"]), loss_name, ("loss", "grads"))
-            if not isinstance(grads, dict):
-                raise ContractError(f"loss(X, y) must return grads as a dict keyed like params, "
-                                    f"got {type(grads).__name__}")
-            missing = [k for k in keys if k not in grads]
-            if missing:
-                raise ContractError(f"grads has no {', '.join(map(repr, missing))} "
-                                    f"(its keys: {sorted(grads)})")
-            return (loss, *(grads[k] for k in keys))
+            loss, grads = loss_and_grads(model, given["X"], given["y"], keys, loss_name)
+            return (loss, *grads)
         return probe
     return adapter

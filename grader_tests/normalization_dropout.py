@@ -32,7 +32,7 @@ from scipy.special import log_softmax
 
 from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import Case, ContractError, GradingFailure, close, run
-from grader_tests.networks import INIT_SEED
+from grader_tests.networks import INIT_SEED, loss_and_grads, model_params, params_dict
 from grader_tests.gradients import (
     NUMERICAL_ATOL,
     NUMERICAL_RTOL,
@@ -533,42 +533,20 @@ def _build(Net: type, kwargs: dict[str, Any]):
     return Net(*args, **kwargs)
 
 
-def _model_params(model) -> dict:
-    params = getattr(model, "params", None)
-    if not isinstance(params, dict):
-        raise ContractError(f"the network must keep its parameters in a dict model.params, "
-                            f"got {type(params).__name__}")
-    return params
-
-
-def _require_keys(params: dict, keys: Sequence[str]) -> None:
-    missing = [k for k in keys if k not in params]
-    if missing:
-        raise ContractError(f"model.params has no {', '.join(map(repr, missing))} "
-                            f"(its keys: {sorted(params)})")
-
-
 def _set_params(model, values: dict[str, Any]) -> None:
-    params = _model_params(model)
-    _require_keys(params, list(values))
+    params = params_dict(model)
+    model_params(model, list(values))  # every key exists before any is replaced
     for key, value in values.items():
         params[key] = np.array(value, copy=True)
 
 
 def _loss_and_grads(model, X, y, keys: Sequence[str]) -> tuple[Any, list[Any]]:
-    loss, grads = split_pair(model.loss(X, y), f"{NET}.loss(X, y)", ("loss", "grads"))
-    if not isinstance(grads, dict):
-        raise ContractError(f"loss(X, y) must return grads as a dict keyed like params, "
-                            f"got {type(grads).__name__}")
-    missing = [k for k in keys if k not in grads]
-    if missing:
-        raise ContractError(f"grads has no {', '.join(map(repr, missing))} (its keys: {sorted(grads)})")
-    return loss, [grads[k] for k in keys]
+    return loss_and_grads(model, X, y, keys, f"{NET}.loss(X, y)")
 
 
 def _own_numerical_gradients(model, X, y, keys: Sequence[str]) -> list[np.ndarray]:
     """Numerical gradients of the model's own loss(X, y)[0] with respect to params[k]."""
-    params = _model_params(model)
+    params = params_dict(model)
     return [numerical_gradient(lambda _: float(model.loss(X, y)[0]), params[k]) for k in keys]
 
 
@@ -587,12 +565,11 @@ def _net_probe(case: Case) -> Callable[[type], Callable]:
         def probe(*values):
             given = dict(zip(names, values))
             model = _build(Net, given)
-            params = _model_params(model)
+            params = params_dict(model)
             if kind == "names":
                 return (*(k in params for k in keys), len(params))
             if kind == "init":
-                _require_keys(params, keys)
-                return tuple(np.array(params[k], copy=True) for k in keys)
+                return tuple(np.array(value, copy=True) for value in model_params(model, keys))
             if kind == "dtypes":
                 dtype = np.dtype(given.get("dtype", np.float32))
                 return tuple(k in params and np.asarray(params[k]).dtype == dtype for k in keys)
