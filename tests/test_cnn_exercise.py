@@ -5,6 +5,7 @@ time the fast convolution fairly, and use sound oracles."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -364,11 +365,7 @@ FORWARD_OF = {"conv_backward_naive": "conv_forward_naive", "conv_backward_fast":
               "spatial_batchnorm_backward": "spatial_batchnorm_forward"}
 
 
-class Module:
-    """Stands in for a notebook's namespace."""
-
-    def __init__(self, **definitions):
-        self.__dict__.update(definitions)
+Module = SimpleNamespace  # stands in for a notebook's namespace
 
 
 def _stub(*args, **kwargs):

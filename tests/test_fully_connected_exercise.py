@@ -3,6 +3,7 @@ variants, fail the released stubs, name every catalogued mistake, and use sound 
 from __future__ import annotations
 
 import numpy as np
+from types import SimpleNamespace
 import pytest
 from scipy.special import logsumexp
 
@@ -232,11 +233,7 @@ CHECKS = {
 }
 
 
-class Module:
-    """Stands in for a notebook's namespace."""
-
-    def __init__(self, **definitions):
-        self.__dict__.update(definitions)
+Module = SimpleNamespace  # stands in for a notebook's namespace
 
 
 # ------------------------------------------------------------------------------- the notebooks
