@@ -2,8 +2,9 @@
 variants, fail the released stubs, name every catalogued mistake, and use sound oracles."""
 from __future__ import annotations
 
-import numpy as np
 from types import SimpleNamespace
+
+import numpy as np
 import pytest
 from scipy.special import logsumexp
 

@@ -2,8 +2,9 @@
 correct variants, fail the released stubs, name every catalogued mistake, and use sound oracles."""
 from __future__ import annotations
 
-import numpy as np
 from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
 from assignments.gradient_check import numerical_gradient, numerical_gradient_array
