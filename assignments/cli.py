@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assignments import paths
 from assignments.data import DataFileError
 from assignments.grading import Course, GradingError, assignment_names, format_scores
 from assignments.notebooks import NotebookError
+from assignments.submission import DEFAULT_TIME_LIMIT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,16 +26,27 @@ def main(argv: list[str] | None = None) -> int:
                    help="also run the hidden tests, through nbgrader autograde (needs source/)")
     p.add_argument("--assignment", help="the assignment (default: the notebook's folder name)")
 
-    for name, text in [("autograde", "nbgrader autograde of submitted/<student>/<assignment>/"),
-                       ("feedback", "nbgrader generate_feedback, proven free of hidden test code")]:
-        p = commands.add_parser(name, help=text)
-        p.add_argument("assignment")
-        p.add_argument("--student", default="*", help="student id or glob (default: all)")
-        p.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
+    p = commands.add_parser("autograde", help="nbgrader autograde of submitted/<student>/<assignment>/, "
+                                              "each submission in its own process, in parallel")
+    p.add_argument("assignment")
+    _course_options(p)
+    p.add_argument("--workers", type=int, default=1,
+                   help="submissions graded at once (default 1); with --dask, local Dask worker processes")
+    p.add_argument("--dask", action="store_true",
+                   help="grade on a new local Dask cluster of --workers processes")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on the workers of this running Dask scheduler (e.g. tcp://host:8786)")
+    p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                   help=f"wall time per submission before it is killed (default {DEFAULT_TIME_LIMIT} s)")
 
-    p = commands.add_parser("export", help="nbgrader export of all grades to a CSV file")
+    p = commands.add_parser("feedback", help="nbgrader generate_feedback, proven free of hidden test code")
+    p.add_argument("assignment")
+    _course_options(p)
+
+    p = commands.add_parser("export", help="all grades to a CSV file: nbgrader's columns, status, "
+                                           "and every question's score")
     p.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
-    p.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
+    _course_options(p, student=False)
 
     p = commands.add_parser("demo", help="the whole pipeline on the bundled fixtures, with a grade table")
     p.add_argument("--workdir", help="keep the scratch course directory here")
@@ -44,6 +57,16 @@ def main(argv: list[str] | None = None) -> int:
     except (GradingError, NotebookError, DataFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> None:
+    """The options naming the course, its gradebook and (unless not `student`) the students."""
+    if student:
+        parser.add_argument("--student", default="*", help="student id or glob (default: all)")
+    parser.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
+    parser.add_argument("--db-url", default=None,
+                        help="gradebook URL, e.g. postgresql://user@host/course (default: gradebook.db "
+                             "in the course directory)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -69,12 +92,24 @@ def _run(args: argparse.Namespace) -> int:
 
         return 0 if run_demo(args.workdir) else 1
 
-    course = Course(args.course_dir) if args.course_dir else Course()
+    course = Course(args.course_dir or paths.REPO_ROOT, db_url=args.db_url)
     if args.command == "autograde":
-        course.autograde(args.assignment, args.student)
-        print(format_scores(course.scores(args.assignment)))
-    elif args.command == "feedback":
+        return _autograde(course, args)
+    if args.command == "feedback":
         print(f"feedback written to {course.feedback(args.assignment, args.student)}")
-    elif args.command == "export":
+    else:
         print(f"grades exported to {course.export(args.to)}")
     return 0
+
+
+def _autograde(course: Course, args: argparse.Namespace) -> int:
+    """Grade, print the grade table of the graded students; 1 when any submission was not graded."""
+    outcomes = course.grade(args.assignment, args.student, workers=args.workers, scheduler=args.scheduler,
+                            dask=args.dask, time_limit=args.time_limit)
+    students = {o.student for o in outcomes}
+    print(format_scores([r for r in course.scores(args.assignment) if r.student in students]))
+    failed = [o.student for o in outcomes if not o.graded]
+    if failed:
+        print(f"{len(failed)} of {len(outcomes)} submissions were not graded: {', '.join(failed)}",
+              file=sys.stderr)
+    return 1 if failed else 0

@@ -2,20 +2,28 @@
 
 A course directory holds `nbgrader_config.py`, `source/`, `release/`, `submitted/<student>/<assignment>/`
 and, after grading, `autograded/`, `feedback/` and `gradebook.db`: nbgrader's own layout, so an
-instructor can mix these commands with nbgrader's and formgrader.
+instructor can mix these commands with nbgrader's and formgrader. Grading also records each
+submission's outcome in `grading_status/<assignment>/<student>.json` (see assignments.submission).
 """
 from __future__ import annotations
 
+import csv
+import fnmatch
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Callable, Iterator
 
 from assignments import paths
 from assignments.leaks import find_leaks, hidden_test_lines
+from assignments.submission import (DEFAULT_TIME_LIMIT, STATUS_DIR, SubmissionOutcome, grade_submission,
+                                    read_outcome, run_nbgrader, status_summary, write_outcome)
+
 
 class GradingError(Exception):
     """An nbgrader command failed, or its result broke a promise of the kit (e.g. a leak)."""
@@ -26,7 +34,8 @@ class SubmissionScore:
     """One student's grade on one assignment, with the score of every graded cell.
 
     `pending` names the cells still waiting for a person's grade (written answers); their
-    score counts as 0 until then, as in nbgrader's own totals.
+    score counts as 0 until then, as in nbgrader's own totals. `status` and `detail` say how
+    grading went (see assignments.submission.SubmissionOutcome; "ok" when it was not recorded).
     """
 
     student: str
@@ -35,6 +44,8 @@ class SubmissionScore:
     max_score: float
     questions: dict[str, tuple[float, float]]
     pending: frozenset[str] = frozenset()
+    status: str = "ok"
+    detail: str = ""
 
     @property
     def full_autograded_marks(self) -> bool:
@@ -44,12 +55,22 @@ class SubmissionScore:
 
 
 class Course:
-    """An nbgrader course directory, and the nbgrader commands run in it."""
+    """An nbgrader course directory, and the nbgrader commands run in it.
 
-    def __init__(self, root: str | Path = paths.REPO_ROOT):
+    `db_url` is the gradebook every command uses (nbgrader's `CourseDirectory.db_url`, e.g. a
+    PostgreSQL URL that graders on several machines share); default `gradebook.db` in the course.
+    """
+
+    def __init__(self, root: str | Path = paths.REPO_ROOT, db_url: str | None = None):
         self.root = Path(root).resolve()
         if not (self.root / "nbgrader_config.py").is_file():
             raise GradingError(f"{self.root} is not a course directory: it has no nbgrader_config.py")
+        self.explicit_db_url = db_url
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook's SQLAlchemy URL."""
+        return self.explicit_db_url or f"sqlite:///{self.root / 'gradebook.db'}"
 
     @classmethod
     def scratch(cls, directory: str | Path, assignments: list[str] | None = None) -> "Course":
@@ -63,15 +84,11 @@ class Course:
 
     def nbgrader(self, *args: str) -> str:
         """Run `nbgrader ARGS` in the course; return its log, raise GradingError when it fails."""
-        env = dict(os.environ)
-        # nbgrader runs `alembic` and kernels by name: they live beside this interpreter.
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=self.root, env=env,
-                              capture_output=True, text=True)
-        log = done.stdout + done.stderr
-        if done.returncode != 0 or "[ERROR]" in log or "| ERROR]" in log:
-            raise GradingError(f"nbgrader {' '.join(args)} failed in {self.root}:\n{log[-4000:]}")
-        return log
+        db_args = [f"--CourseDirectory.db_url={self.explicit_db_url}"] if self.explicit_db_url else []
+        run = run_nbgrader(self.root, [*args, *db_args])
+        if run.failed:
+            raise GradingError(f"nbgrader {' '.join(args)} failed in {self.root}:\n{run.log[-4000:]}")
+        return run.log
 
     def generate(self, assignment: str, release_dir: str | Path | None = None) -> Path:
         """`nbgrader generate_assignment`: write the student version and record the graded cells.
@@ -87,15 +104,51 @@ class Course:
             raise GradingError("solution or hidden-test text reached the release:\n" + "\n".join(leaks))
         return release_root / assignment
 
-    def autograde(self, assignment: str, student: str = "*") -> None:
-        """`nbgrader autograde` of `submitted/<student>/<assignment>` (a glob; every student by default).
-
-        The gradebook is brought up to date with the source first, so grading works in a fresh
-        course directory too; the course's release/ is left as it is.
-        """
+    def update_gradebook(self, assignment: str) -> None:
+        """Record the assignment's graded cells from source/ in the gradebook; release/ is left as it is."""
         with tempfile.TemporaryDirectory() as scratch_release:
             self.generate(assignment, release_dir=scratch_release)
-        self.nbgrader("autograde", assignment, "--force", f"--student={student}")
+
+    def students(self, assignment: str, student: str = "*") -> list[str]:
+        """The students (ids matching the glob `student`) with a `submitted/<id>/<assignment>/` folder."""
+        return sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}")
+                      if p.is_dir() and fnmatch.fnmatchcase(p.parent.name, student))
+
+    def grade(self, assignment: str, student: str = "*", workers: int = 1, scheduler: str | None = None,
+              dask: bool = False, time_limit: float = DEFAULT_TIME_LIMIT) -> list[SubmissionOutcome]:
+        """Autograde every matching submission, each in its own nbgrader process, after bringing
+        the gradebook up to date; one submission's failure never stops the others.
+
+        Inputs:
+        - student: a glob of student ids (every student by default).
+        - workers: submissions graded at once on this machine (threads each waiting on an nbgrader
+          process); with `dask`, the worker processes of a local Dask cluster.
+        - scheduler: address of a running Dask scheduler whose workers grade (they must see the
+          course directory at the same path, and the gradebook: use a shared `db_url`).
+        - time_limit: wall-time seconds per submission before its processes are killed.
+        Returns one outcome per submission, in student order; each is also recorded in
+        `grading_status/<assignment>/<student>.json`. Manual grades in the gradebook are kept.
+        """
+        self.update_gradebook(assignment)
+        students = self.students(assignment, student)
+        slots = max(1, workers)
+        task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
+                       time_limit=time_limit,
+                       threads=1 if scheduler else max(1, (os.cpu_count() or 1) // slots))
+        if scheduler or dask:
+            return _on_dask(task, students, assignment, self.root, scheduler, slots)
+        with ThreadPoolExecutor(slots) as pool:
+            return list(pool.map(task, students))
+
+    def autograde(self, assignment: str, student: str = "*", **options) -> list[SubmissionOutcome]:
+        """`grade` (same options), raising GradingError after all are graded if any submission
+        could not be graded (nbgrader failed, time limit, locked gradebook)."""
+        outcomes = self.grade(assignment, student, **options)
+        failed = [f"{o.student}: {o.summary}" for o in outcomes if not o.graded]
+        if failed:
+            raise GradingError(f"{len(failed)} of {len(outcomes)} submissions of {assignment} were not graded:\n"
+                               + "\n".join(failed))
+        return outcomes
 
     def feedback(self, assignment: str, student: str = "*") -> Path:
         """`nbgrader generate_feedback`, then prove no hidden test text reached the HTML."""
@@ -110,27 +163,107 @@ class Course:
         return self.root / "feedback"
 
     def export(self, csv_path: str | Path) -> Path:
-        """`nbgrader export` of every grade to a CSV file."""
+        """`nbgrader export` of every grade to a CSV file, with columns added per submission.
+
+        After nbgrader's columns (`score` is the total after any late penalty, `max_score` its
+        maximum): `status` and `detail` of grading, `pending` (written answers waiting for a
+        person, space-separated), then `<grade_id>` and `<grade_id> max` for every graded cell.
+        A student without a submission has the status "no submission"; a recorded submission that
+        the gradebook lacks (e.g. no notebook to grade) gets a row with 0 points and its status.
+        """
         csv_path = Path(csv_path).resolve()
-        self.nbgrader("export", f"--to={csv_path}")
+        with tempfile.TemporaryDirectory() as scratch:
+            plain = Path(scratch) / "nbgrader.csv"
+            self.nbgrader("export", f"--to={plain}")
+            with open(plain, newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+        scores = {(r.assignment, r.student): r for r in self.scores()}
+        exported = {(row["assignment"], row["student_id"]) for row in rows}
+        rows += [{"assignment": r.assignment, "student_id": r.student, "score": f"{r.score:g}",
+                  "max_score": f"{r.max_score:g}"} for key, r in scores.items() if key not in exported]
+        questions = list(dict.fromkeys(q for r in scores.values() for q in r.questions))
+        columns = [*dict.fromkeys(name for row in rows for name in row), "status", "detail", "pending",
+                   *(name for q in questions for name in (q, f"{q} max"))]
+        partial_path = csv_path.with_name(f".{csv_path.name}.tmp")
+        with open(partial_path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**row, **_export_columns(scores.get((row["assignment"], row["student_id"])))})
+        os.replace(partial_path, csv_path)
         return csv_path
 
     def scores(self, assignment: str | None = None) -> list[SubmissionScore]:
-        """Every graded submission in the gradebook (of `assignment`, or of all)."""
+        """Every graded submission in the gradebook (of `assignment`, or of all), with its recorded
+        grading status, and every recorded submission the gradebook lacks (0 points, e.g. when its
+        gradebook stayed locked). A written answer with a manual score is not pending."""
         from nbgrader.api import Gradebook
 
         rows = []
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+        with Gradebook(self.db_url) as gradebook:
             for a in gradebook.assignments:
                 if assignment and a.name != assignment:
                     continue
-                for submission in gradebook.assignment_submissions(a.name):
-                    grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
-                    rows.append(SubmissionScore(
-                        submission.student_id, a.name, submission.score, submission.max_score,
-                        {grade.name: (grade.score, grade.max_score) for grade in grades},
-                        frozenset(grade.name for grade in grades if grade.needs_manual_grade)))
+                submissions = {s.student_id: s for s in gradebook.assignment_submissions(a.name)}
+                recorded = {p.stem for p in (self.root / STATUS_DIR / a.name).glob("*.json")}
+                rows += [_score_row(self.root, a, submissions.get(student), student)
+                         for student in sorted(submissions.keys() | recorded)]
         return sorted(rows, key=lambda r: (r.assignment, r.student))
+
+
+def _score_row(root: Path, assignment, submission, student: str) -> SubmissionScore:
+    """One row of `Course.scores` from nbgrader's assignment and submission (None: not in the
+    gradebook) and the recorded grading outcome."""
+    outcome = read_outcome(root, assignment.name, student) or SubmissionOutcome(student, assignment.name)
+    if submission is None:
+        return SubmissionScore(student, assignment.name, 0.0, assignment.max_score, {},
+                               status=outcome.status, detail=outcome.detail)
+    grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+    return SubmissionScore(
+        student, assignment.name, submission.score, submission.max_score,
+        {grade.name: (grade.score, grade.max_score) for grade in grades},
+        frozenset(grade.name for grade in grades if grade.needs_manual_grade and grade.manual_score is None),
+        outcome.status, outcome.detail)
+
+
+def _on_dask(task: Callable[[str], SubmissionOutcome], students: list[str], assignment: str, root: Path,
+             scheduler: str | None, workers: int) -> list[SubmissionOutcome]:
+    """Run `task` for every student on a Dask cluster; a task that raised (or whose worker died)
+    gets the status "error", recorded here."""
+    outcomes = []
+    with _dask_client(scheduler, workers) as client:
+        futures = client.map(task, students, pure=False)
+        for student, future in zip(students, futures):
+            try:
+                outcomes.append(future.result())
+            except Exception as error:  # noqa: BLE001 (any failure of one task is that submission's)
+                outcomes.append(SubmissionOutcome(student, assignment, "error", f"{type(error).__name__}: {error}"))
+                write_outcome(root, outcomes[-1])
+    return outcomes
+
+
+@contextmanager
+def _dask_client(scheduler: str | None, workers: int) -> Iterator:
+    """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def _export_columns(row: SubmissionScore | None) -> dict[str, object]:
+    """The columns `Course.export` adds to nbgrader's row of one submission."""
+    if row is None:
+        return {"status": "no submission"}
+    columns: dict[str, object] = {"status": row.status, "detail": row.detail, "pending": " ".join(sorted(row.pending))}
+    for question, (score, maximum) in row.questions.items():
+        columns.update({question: f"{score:g}", f"{question} max": f"{maximum:g}"})
+    return columns
 
 
 def assignment_names() -> list[str]:
@@ -140,15 +273,17 @@ def assignment_names() -> list[str]:
 
 def format_scores(rows: list[SubmissionScore]) -> str:
     """A plain-text grade table per assignment: one line per submission, one column per question
-    ("?/2": waiting for manual grading)."""
+    ("?/2": waiting for manual grading), the total and how grading went ("ok", or
+    "timeout: cell test_x ran over 600 s; 3 cells not run")."""
     if not rows:
         return "(no graded submissions)"
     tables = []
     for assignment in dict.fromkeys(r.assignment for r in rows):
         group = [r for r in rows if r.assignment == assignment]
         questions = list(dict.fromkeys(q for r in group for q in r.questions))
-        table = [["student", *questions, "total"]] + [
-            [r.student, *(_cell(r, q) for q in questions), f"{r.score:g}/{r.max_score:g}"] for r in group]
+        table = [["student", *questions, "total", "status"]] + [
+            [r.student, *(_cell(r, q) for q in questions), f"{r.score:g}/{r.max_score:g}",
+             status_summary(r.status, r.detail)] for r in group]
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         tables.append(f"{assignment}\n" + "\n".join(
             "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table))

@@ -15,20 +15,35 @@ def test_a_scratch_course_gets_the_config_and_the_source(tmp_path):
     assert (course.root / "source" / "01_softmax" / "01_softmax.ipynb").is_file()
 
 
-def test_the_grade_table_shows_each_assignment_with_pending_written_answers():
+def test_the_grade_table_shows_each_assignment_with_pending_written_answers_and_status():
     rows = [SubmissionScore("alice", "01", 3, 5, {"test_a": (1, 1), "test_b": (2, 2), "a_q": (0, 2)},
                             frozenset({"a_q"})),
             SubmissionScore("bob", "01", 0, 5, {"test_a": (0, 1), "test_b": (0, 2), "a_q": (0, 2)},
-                            frozenset({"a_q"})),
-            SubmissionScore("bob", "02", 1, 1, {"t": (1, 1)})]
+                            frozenset({"a_q"}), "timeout", "cell test_b ran over 600 s; 1 cell not run"),
+            SubmissionScore("bob", "02", 1, 1, {"t": (1, 1)}, status="ok", detail="graded a.ipynb as t.ipynb")]
     assert format_scores(rows) == (
         "01\n"
-        "student  test_a  test_b  a_q  total\n"
-        "alice    1/1     2/2     ?/2  3/5\n"
-        "bob      0/1     0/2     ?/2  0/5\n"
+        "student  test_a  test_b  a_q  total  status\n"
+        "alice    1/1     2/2     ?/2  3/5    ok\n"
+        "bob      0/1     0/2     ?/2  0/5    timeout: cell test_b ran over 600 s; 1 cell not run\n"
         "\n"
         "02\n"
-        "student  t    total\n"
-        "bob      1/1  1/1")
+        "student  t    total  status\n"
+        "bob      1/1  1/1    ok: graded a.ipynb as t.ipynb")
     assert rows[0].full_autograded_marks and not rows[1].full_autograded_marks
     assert format_scores([]) == "(no graded submissions)"
+
+
+def test_a_course_uses_its_own_gradebook_unless_given_a_url(tmp_path):
+    course = Course.scratch(tmp_path, ["01_softmax"])
+    assert course.db_url == f"sqlite:///{course.root / 'gradebook.db'}"
+    assert Course(tmp_path, db_url="postgresql://grader@db/course").db_url == "postgresql://grader@db/course"
+
+
+def test_students_are_the_submission_folders_matching_the_glob(tmp_path):
+    course = Course.scratch(tmp_path, ["01_softmax"])
+    for student in ("ann", "bob", "bea"):
+        (course.root / "submitted" / student / "01_softmax").mkdir(parents=True)
+    (course.root / "submitted" / "cy" / "02_fully_connected").mkdir(parents=True)
+    assert course.students("01_softmax") == ["ann", "bea", "bob"]
+    assert course.students("01_softmax", "b*") == ["bea", "bob"]

@@ -1,0 +1,307 @@
+"""Autograding one submission: the task a grading worker runs, on this machine or another one.
+
+`grade_submission` runs `nbgrader autograde ASSIGNMENT --student=ID --force` in its own process
+under a wall-time limit, retries when the shared gradebook is locked, finds a renamed notebook
+first, and records what happened in `<course>/grading_status/<assignment>/<student>.json` (outside
+`autograded/`, which nbgrader deletes when a submission fails). It is a plain top-level function of
+picklable arguments, so a process pool or a Dask cluster can ship it to any machine that sees the
+course directory at the same path.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psutil
+
+STATUS_DIR = "grading_status"
+DEFAULT_TIME_LIMIT = 3 * 3600
+# Statuses of a submission that could not be graded (the others are the student's code's doing).
+NOT_GRADED = frozenset({"nbgrader failed", "time limit", "database locked", "error"})
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    """What grading one submission came to.
+
+    `status` is "ok" or one word or phrase for the first problem: a hardened-executor status of the
+    notebook ("timeout", "crash", "memory", ...), "missing notebook", or a grading failure of
+    NOT_GRADED. `detail` is one line saying what happened (also for "ok": a renamed notebook).
+    `attempts` counts nbgrader runs (0: nothing to grade), `seconds` the wall time of all.
+    `copies` maps each notebook this kit copied into the submission to the student's file it was
+    copied from, with the copy's sha256, so a later run knows the copy is its own.
+    """
+
+    student: str
+    assignment: str
+    status: str = "ok"
+    detail: str = ""
+    attempts: int = 1
+    seconds: float = 0.0
+    copies: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def graded(self) -> bool:
+        """True when nbgrader graded the submission (whatever the student's code did)."""
+        return self.status not in NOT_GRADED
+
+    @property
+    def summary(self) -> str:
+        return status_summary(self.status, self.detail)
+
+
+def status_summary(status: str, detail: str) -> str:
+    """`status` or `status: detail`, for a table cell or a message."""
+    return f"{status}: {detail}" if detail else status
+
+
+@dataclass(frozen=True)
+class NbgraderRun:
+    """One nbgrader process: its exit code, its log (stdout and stderr) and whether it was killed."""
+
+    returncode: int
+    log: str
+    timed_out: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.timed_out or self.returncode != 0 or "[ERROR]" in self.log or "| ERROR]" in self.log
+
+    @property
+    def locked(self) -> bool:
+        return "database is locked" in self.log
+
+
+def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
+                 time_limit: float | None = None) -> NbgraderRun:
+    """Run `nbgrader ARGS` in the course `root` and wait for it.
+
+    Inputs:
+    - threads: BLAS/OpenMP threads of the process and its kernels (inherited when None).
+    - time_limit: seconds after which the process and every process it started (kernels start
+      their own sessions) are killed.
+    Returns the run; never raises for nbgrader's own failures.
+    """
+    env = dict(os.environ)
+    # nbgrader runs `alembic` and kernels by name: they live beside this interpreter.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if threads:
+        env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                      "MKL_NUM_THREADS")})
+    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        log, _ = process.communicate(timeout=time_limit)
+        return NbgraderRun(process.returncode, log)
+    except subprocess.TimeoutExpired:
+        _kill_tree(process.pid)
+        log, _ = process.communicate()
+        return NbgraderRun(process.returncode, log, timed_out=True)
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants."""
+    try:
+        parent = psutil.Process(pid)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
+def grade_submission(course_root: str | Path, assignment: str, student: str, db_url: str | None = None,
+                     time_limit: float = DEFAULT_TIME_LIMIT, threads: int | None = 1,
+                     attempts: int = 4, backoff: float = 2.0) -> SubmissionOutcome:
+    """Autograde `submitted/<student>/<assignment>/` (the gradebook must know the assignment).
+
+    Inputs:
+    - course_root: the course directory, at the same path on every machine that grades.
+    - db_url: the gradebook (nbgrader's `CourseDirectory.db_url`); default SQLite in the course.
+    - time_limit: wall-time seconds for the whole submission, all attempts together.
+    - threads: BLAS/OpenMP threads for the grading kernel.
+    - attempts, backoff: while the gradebook is locked, try up to `attempts` times, waiting
+      `backoff`, 2 `backoff`, 4 `backoff`, ... seconds (with jitter) in between.
+    Returns the outcome, also written to `<course>/grading_status/<assignment>/<student>.json`.
+    """
+    root, start = Path(course_root), time.monotonic()
+    previous = read_outcome(root, assignment, student)
+    notebooks = _notebook_names(root, assignment)
+    copies, notes, missing = resolve_notebooks(root, assignment, student, previous.copies if previous else {})
+    status, problem, attempt = "ok", "", 0
+    if len(missing) < len(notebooks):  # nbgrader grades a missing notebook 0, but needs one
+        run, attempt = _autograde(root, assignment, student, db_url, threads, start + time_limit, attempts, backoff)
+        status, problem = _run_status(run, attempt, time_limit)
+    if status in ("ok", "nbgrader failed") and missing:
+        status, problem = "missing notebook", "; ".join(missing)
+    if status == "ok":
+        status, problem = executor_status(root / "autograded" / student / assignment, notebooks)
+    outcome = SubmissionOutcome(student, assignment, status, "; ".join(p for p in [problem, *notes] if p),
+                                attempt, round(time.monotonic() - start, 1), copies)
+    write_outcome(root, outcome)
+    return outcome
+
+
+def _autograde(root: Path, assignment: str, student: str, db_url: str | None, threads: int | None,
+               deadline: float, attempts: int, backoff: float) -> tuple[NbgraderRun, int]:
+    """`nbgrader autograde` of one submission until `deadline` (time.monotonic), tried again with
+    exponential backoff while the gradebook is locked. Returns the last run and its number."""
+    args = ["autograde", assignment, "--force", f"--student={glob.escape(student)}"]
+    if db_url:
+        args.append(f"--CourseDirectory.db_url={db_url}")
+    for attempt in range(1, attempts + 1):
+        run = run_nbgrader(root, args, threads, max(1.0, deadline - time.monotonic()))
+        if not (run.failed and run.locked and not run.timed_out) or attempt == attempts:
+            break
+        _wait(backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+    return run, attempt
+
+
+def _wait(seconds: float) -> None:
+    """Sleep between attempts (its own function, so a test can act while grading waits)."""
+    time.sleep(seconds)
+
+
+def _run_status(run: NbgraderRun, attempt: int, time_limit: float) -> tuple[str, str]:
+    """The status and detail of an nbgrader run ("ok", "" when it graded the submission)."""
+    if run.timed_out:
+        return "time limit", f"grading ran over the {time_limit:g} s wall-time limit and was killed"
+    if run.failed and run.locked:
+        return "database locked", f"the gradebook was locked in all {attempt} attempts"
+    if run.failed:
+        return "nbgrader failed", failure_reason(run.log)
+    return "ok", ""
+
+
+def failure_reason(log: str) -> str:
+    """The one line of an nbgrader log that says why it failed: the last exception raised."""
+    tracebacks = log.split("Traceback (most recent call last):")
+    if len(tracebacks) > 1:
+        lines = [line.strip() for line in tracebacks[-1].splitlines()]
+        raised = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b", line)]
+        if raised:
+            return raised[-1][:300]
+    errors = [line.split("ERROR]", 1)[1].strip() for line in log.splitlines() if "ERROR]" in line]
+    return (errors[0] if errors else "nbgrader exited with an error and no message")[:300]
+
+
+def executor_status(autograded: Path, notebooks: list[str]) -> tuple[str, str]:
+    """The hardened executor's verdict on the autograded notebooks of one submission.
+
+    Reads `metadata["dlkit_grading"]` of each notebook (absent: "ok"). Returns the first status that
+    is not "ok" (else "ok") and one line of detail joining every notebook's.
+    """
+    verdicts = []
+    for name in notebooks:
+        path = autograded / name
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}) if path.is_file() else {}
+        verdicts.append(describe_verdict(metadata.get("dlkit_grading") or {}))
+    statuses = [status for status, _ in verdicts if status != "ok"]
+    return (statuses[0] if statuses else "ok"), "; ".join(detail for _, detail in verdicts if detail)
+
+
+def describe_verdict(verdict: dict) -> tuple[str, str]:
+    """(status, one-line detail) of one notebook's `dlkit_grading` record.
+
+    The detail is the executor's own, else its faults ("cell test_x: timeout"), then how many cells
+    were not run.
+    """
+    faults = "; ".join(f"cell {f.get('cell', '?')}: {f.get('kind', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
+                       for f in verdict.get("faults", []))
+    parts = [verdict.get("detail") or faults]
+    not_run = len(verdict.get("not_run", []))
+    if not_run:
+        parts.append(f"{not_run} cell{'s' if not_run > 1 else ''} not run")
+    return verdict.get("status", "ok"), "; ".join(p for p in parts if p)
+
+
+def resolve_notebooks(root: Path, assignment: str, student: str, own_copies: dict[str, dict[str, str]]
+                      ) -> tuple[dict[str, dict[str, str]], list[str], list[str]]:
+    """Put a renamed copy of each of the assignment's notebooks under its expected name.
+
+    A notebook `<nb>.ipynb` the submission lacks (or that is a copy this kit made earlier, per
+    `own_copies`) is looked for among the submission's other .ipynb files: the one carrying more
+    than half of the source notebook's grade_ids, most of them, ties going to the most recently
+    modified, is copied to `<nb>.ipynb`; the student's file is kept as it is.
+    Returns (copies made, notes "graded X as Y", problems "no notebook Y; found: ...").
+    """
+    folder = root / "submitted" / student / assignment
+    expected = _notebook_names(root, assignment)
+    copies, notes, missing = {}, [], []
+    for name in expected:
+        target = folder / name
+        if target.is_file() and not _is_own_copy(target, own_copies.get(name)):
+            continue
+        others = sorted(p for p in folder.glob("*.ipynb") if p.name not in expected)
+        found = best_match(others, grade_ids(root / "source" / assignment / name))
+        if found:
+            shutil.copy2(found, target)
+            copies[name] = {"from": found.name, "sha256": _sha256(target)}
+            notes.append(f"graded {found.name} as {name}")
+        else:
+            target.unlink(missing_ok=True)  # only ever the kit's own, now stale, copy
+            missing.append(f"no notebook {name}; found: {', '.join(p.name for p in others) or 'no notebooks'}")
+    return copies, notes, missing
+
+
+def best_match(candidates: list[Path], ids: set[str]) -> Path | None:
+    """The candidate notebook carrying more than half of `ids`, most of them, then the newest."""
+    scored = [(len(ids & grade_ids(path)), path.stat().st_mtime, path) for path in candidates]
+    scored = [entry for entry in scored if entry[0] * 2 > len(ids)]
+    return max(scored, key=lambda entry: entry[:2])[2] if scored else None
+
+
+def grade_ids(path: Path) -> set[str]:
+    """The nbgrader grade_ids of a notebook's cells (none when the file is not a notebook)."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells if isinstance(c, dict)} - {None}
+
+
+def _is_own_copy(path: Path, copy: dict[str, str] | None) -> bool:
+    return bool(copy) and _sha256(path) == copy["sha256"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _notebook_names(root: Path, assignment: str) -> list[str]:
+    return sorted(p.name for p in (root / "source" / assignment).glob("*.ipynb"))
+
+
+def status_path(root: str | Path, assignment: str, student: str) -> Path:
+    """Where the outcome of grading `student`'s `assignment` is recorded."""
+    return Path(root) / STATUS_DIR / assignment / f"{student}.json"
+
+
+def write_outcome(root: str | Path, outcome: SubmissionOutcome) -> Path:
+    """Record an outcome atomically (a reader sees the old record or the new one, never half)."""
+    path = status_path(root, outcome.assignment, outcome.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(asdict(outcome), indent=1), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def read_outcome(root: str | Path, assignment: str, student: str) -> SubmissionOutcome | None:
+    """The recorded outcome of grading `student`'s `assignment`, if any."""
+    path = status_path(root, assignment, student)
+    return SubmissionOutcome(**json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None

@@ -1,0 +1,237 @@
+"""Grading each submission in its own process: in parallel, on Dask, renamed notebooks, statuses,
+time limit, locked gradebook, manual grades kept, and the CSV export."""
+import contextlib
+import csv
+import io
+import json
+import os
+import sqlite3
+
+import nbformat
+import psutil
+import pytest
+
+from assignments import submission
+from assignments.cli import main
+from assignments.grading import Course
+from assignments.notebooks import cell_by_grade_id
+from assignments.submission import (best_match, describe_verdict, executor_status, failure_reason,
+                                    grade_submission, read_outcome, resolve_notebooks)
+from tests.builders import SOFTMAX_NB, correct_submission, released
+
+ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
+RENAMED = "01_softmax (1).ipynb"
+
+
+def submit(course, student, files):
+    """Write `files` ({file name: notebook or text}) as `student`'s submission; return its folder."""
+    folder = course.root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, str):
+            (folder / name).write_text(content)
+        else:
+            nbformat.write(content, folder / name)
+    return folder
+
+
+def submit_kinds(course):
+    """A reference, an untouched release and a renamed reference (beside an unrelated notebook)."""
+    submit(course, "reference", {NOTEBOOK: correct_submission(SOFTMAX_NB)})
+    submit(course, "empty", {NOTEBOOK: released(SOFTMAX_NB)})
+    submit(course, "renamed", {"Untitled.ipynb": nbformat.v4.new_notebook(), RENAMED: correct_submission(SOFTMAX_NB)})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A scratch course graded one submission after another through the CLI, then exported:
+    (course, exit status, printed table, CSV rows by student)."""
+    course = Course.scratch(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
+    submit_kinds(course)
+    submit(course, "lost", {"Untitled.ipynb": nbformat.v4.new_notebook(), "notes.ipynb": nbformat.v4.new_notebook()})
+    submit(course, "broken", {NOTEBOOK: "{"})
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["autograde", ASSIGNMENT, "--workers", "1", "--course-dir", str(course.root)])
+        assert main(["export", "--to", str(course.root / "grades.csv"), "--course-dir", str(course.root)]) == 0
+    with open(course.root / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    return course, status, out.getvalue(), rows
+
+
+def by_student(course):
+    return {r.student: r for r in course.scores(ASSIGNMENT)}
+
+
+@pytest.mark.nbgrader
+def test_every_submission_is_graded_and_one_failure_stops_none(graded):
+    course, status, table, _ = graded
+    rows = by_student(course)
+    assert status == 1  # "broken" could not be graded
+    assert rows["reference"].full_autograded_marks and rows["reference"].score == rows["reference"].max_score - 6
+    assert rows["empty"].score == 0 and rows["empty"].status == "ok"
+    assert rows["renamed"].questions == rows["reference"].questions
+    assert rows["broken"].status == "nbgrader failed" and "NotJSONError" in rows["broken"].detail
+    assert "ok: graded 01_softmax (1).ipynb as 01_softmax.ipynb" in table
+    assert "missing notebook: no notebook 01_softmax.ipynb; found: Untitled.ipynb, notes.ipynb" in table
+
+
+@pytest.mark.nbgrader
+def test_a_renamed_notebook_is_graded_and_the_students_files_are_kept(graded):
+    course, *_ = graded
+    folder = course.root / "submitted" / "renamed" / ASSIGNMENT
+    assert sorted(p.name for p in folder.iterdir()) == [RENAMED, NOTEBOOK, "Untitled.ipynb"]
+    assert (folder / NOTEBOOK).read_bytes() == (folder / RENAMED).read_bytes()
+    lost = course.root / "submitted" / "lost" / ASSIGNMENT
+    assert sorted(p.name for p in lost.iterdir()) == ["Untitled.ipynb", "notes.ipynb"]
+
+
+@pytest.mark.nbgrader
+def test_statuses_are_recorded_outside_the_folder_nbgrader_deletes(graded):
+    course, *_ = graded
+    assert not (course.root / "autograded" / "broken").exists()
+    assert read_outcome(course.root, ASSIGNMENT, "broken").status == "nbgrader failed"
+    assert read_outcome(course.root, ASSIGNMENT, "lost").attempts == 0  # nothing for nbgrader to grade
+
+
+@pytest.mark.nbgrader
+def test_the_csv_has_every_question_total_and_status(graded):
+    *_, rows = graded
+    reference, empty, renamed = rows["reference"], rows["empty"], rows["renamed"]
+    assert (reference["test_softmax"], reference["test_softmax max"]) == ("2", "2")
+    assert (reference["test_train_linear_classifier"], reference["test_train_linear_classifier max"]) == ("4", "4")
+    assert (float(reference["score"]), float(reference["max_score"])) == (12, 18)
+    assert reference["status"] == "ok" and reference["pending"] == "a_momentum a_sweeps a_weights"
+    assert empty["test_softmax"] == "0" and float(empty["score"]) == 0 and empty["status"] == "ok"
+    questions = [name for name in reference if name.startswith(("test_", "a_"))]
+    assert [renamed[q] for q in questions] == [reference[q] for q in questions]
+    assert renamed["detail"] == "graded 01_softmax (1).ipynb as 01_softmax.ipynb"
+    assert rows["lost"]["status"] == "missing notebook" and float(rows["lost"]["score"]) == 0
+    assert rows["broken"]["status"] == "nbgrader failed"
+
+
+@pytest.mark.nbgrader
+def test_regrading_in_parallel_keeps_manual_grades(graded):
+    from nbgrader.api import Gradebook
+
+    course, *_ = graded
+    before = by_student(course)
+    with Gradebook(course.db_url) as gradebook:
+        gradebook.find_grade("a_momentum", "01_softmax", ASSIGNMENT, "renamed").manual_score = 1.5
+        gradebook.db.commit()
+    outcomes = course.grade(ASSIGNMENT, "re*", workers=2)
+    after = by_student(course)
+    assert [o.student for o in outcomes] == ["reference", "renamed"] and all(o.status == "ok" for o in outcomes)
+    assert after["reference"] == before["reference"]
+    assert after["renamed"].questions["a_momentum"] == (1.5, 2) and "a_momentum" not in after["renamed"].pending
+    assert after["renamed"].score == before["renamed"].score + 1.5
+    assert after["renamed"].detail == "graded 01_softmax (1).ipynb as 01_softmax.ipynb"  # the kit's own copy
+
+
+@pytest.mark.nbgrader
+def test_a_submission_over_the_time_limit_is_killed_with_its_kernel(graded):
+    course, *_ = graded
+    pid_file = course.root / "kernel.pid"
+    nb = released(SOFTMAX_NB)
+    cell_by_grade_id(nb, "softmax").source = (
+        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(300)")
+    submit(course, "slow", {NOTEBOOK: nb})
+    outcome = grade_submission(course.root, ASSIGNMENT, "slow", time_limit=12)
+    assert outcome.status == "time limit" and "12 s wall-time limit" in outcome.detail
+    assert not psutil.pid_exists(int(pid_file.read_text()))
+
+
+@pytest.mark.nbgrader
+def test_a_locked_gradebook_is_tried_again_then_reported(graded, monkeypatch):
+    course, *_ = graded
+    submit(course, "locked", {NOTEBOOK: correct_submission(SOFTMAX_NB)})
+    db_url = f"{course.db_url}?timeout=0.5"
+    lock = sqlite3.connect(course.root / "gradebook.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        outcome = grade_submission(course.root, ASSIGNMENT, "locked", db_url, attempts=2, backoff=0.1)
+        assert (outcome.status, outcome.attempts) == ("database locked", 2)
+        monkeypatch.setattr(submission, "_wait", lambda seconds: lock.execute("ROLLBACK"))
+        outcome = grade_submission(course.root, ASSIGNMENT, "locked", db_url, attempts=2, backoff=0.1)
+    finally:
+        lock.close()
+    assert (outcome.status, outcome.attempts) == ("ok", 2)
+    assert by_student(course)["locked"].full_autograded_marks
+
+
+@pytest.mark.nbgrader
+def test_a_local_dask_cluster_grades_like_the_sequential_path(graded, tmp_path):
+    sequential = by_student(graded[0])
+    sequential["renamed"] = sequential["reference"]  # same notebook; another test gives "renamed" a manual grade
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    submit_kinds(course)
+    outcomes = course.grade(ASSIGNMENT, workers=2, dask=True)
+    assert [o.student for o in outcomes] == ["empty", "reference", "renamed"]
+    for student, row in by_student(course).items():
+        expected = sequential[student]
+        assert (row.score, row.questions, row.status) == (expected.score, expected.questions, expected.status)
+    assert outcomes[2].detail == "graded 01_softmax (1).ipynb as 01_softmax.ipynb"
+
+
+def test_the_best_matching_notebook_wins_and_ties_go_to_the_newest(tmp_path):
+    nb = released(SOFTMAX_NB)
+    ids = {c.metadata.nbgrader.grade_id for c in nb.cells}
+    for name, mtime in [("old.ipynb", 1_000), ("new.ipynb", 2_000)]:
+        nbformat.write(nb, tmp_path / name)
+        os.utime(tmp_path / name, (mtime, mtime))
+    half = nbformat.from_dict(nb)
+    half.cells = half.cells[: len(half.cells) // 2]
+    nbformat.write(half, tmp_path / "half.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{")
+    candidates = sorted(tmp_path.iterdir())
+    assert best_match(candidates, ids).name == "new.ipynb"
+    assert best_match([tmp_path / "half.ipynb", tmp_path / "broken.ipynb"], ids) is None
+
+
+def test_a_renamed_copy_is_found_again_and_replaced_when_the_student_file_changed(tmp_path):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    folder = submit(course, "s", {"copy.ipynb": released(SOFTMAX_NB)})
+    copies, notes, missing = resolve_notebooks(course.root, ASSIGNMENT, "s", {})
+    assert notes == ["graded copy.ipynb as 01_softmax.ipynb"] and not missing
+    nbformat.write(correct_submission(SOFTMAX_NB), folder / "copy.ipynb")
+    again, notes, _ = resolve_notebooks(course.root, ASSIGNMENT, "s", copies)
+    assert (folder / NOTEBOOK).read_bytes() == (folder / "copy.ipynb").read_bytes() and again != copies
+    (folder / "copy.ipynb").unlink()
+    _, _, missing = resolve_notebooks(course.root, ASSIGNMENT, "s", again)
+    assert missing == ["no notebook 01_softmax.ipynb; found: no notebooks"] and not (folder / NOTEBOOK).exists()
+
+
+def test_a_students_own_notebook_is_never_replaced(tmp_path):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    folder = submit(course, "s", {NOTEBOOK: released(SOFTMAX_NB), "copy.ipynb": correct_submission(SOFTMAX_NB)})
+    before = (folder / NOTEBOOK).read_bytes()
+    assert resolve_notebooks(course.root, ASSIGNMENT, "s", {}) == ({}, [], [])
+    assert (folder / NOTEBOOK).read_bytes() == before
+
+
+def test_the_executor_verdict_becomes_one_status_line(tmp_path):
+    verdict = {"status": "timeout", "detail": "cell test_x ran over 600 s", "not_run": ["a", "b", "c"]}
+    assert describe_verdict(verdict) == ("timeout", "cell test_x ran over 600 s; 3 cells not run")
+    faults = {"status": "crash", "faults": [{"cell": "test_y", "kind": "crash", "detail": "kernel died"}]}
+    assert describe_verdict(faults) == ("crash", "cell test_y: crash (kernel died)")
+    assert describe_verdict({}) == ("ok", "")
+    for name, metadata in [("a.ipynb", {}), ("b.ipynb", {"dlkit_grading": verdict})]:
+        (tmp_path / name).write_text(json.dumps({"cells": [], "metadata": metadata}))
+    assert executor_status(tmp_path, ["a.ipynb", "b.ipynb"]) == ("timeout", describe_verdict(verdict)[1])
+
+
+def test_the_failure_reason_is_the_last_exception_of_the_log():
+    log = ("[AutogradeApp | ERROR] There was an error processing assignment: x\n"
+           "    Traceback (most recent call last):\n      File \"a.py\", line 1, in f\n        g()\n"
+           "    nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{'\n    \n"
+           "[AutogradeApp | ERROR] There was an error processing assignment '01' for student 's'\n")
+    assert failure_reason(log) == "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{'"
+    assert failure_reason("[AutogradeApp | ERROR] No notebooks found\n") == "No notebooks found"
+
+
+def test_the_dask_task_is_a_plain_function_that_pickles():
+    import pickle
+    from functools import partial
+
+    task = partial(grade_submission, "/course", ASSIGNMENT, db_url=None, threads=1)
+    assert pickle.loads(pickle.dumps(task)).func is grade_submission
