@@ -1,7 +1,8 @@
 """nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds,
-                                    GetGrades, OverwriteKernelspec)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -29,6 +30,19 @@ c.Autograde.sanitize_preprocessors = [
     "assignments.nbgrader_plugins.RestoreMissingCells",
     CheckCellMetadata,
 ]
+
+# The student's kernel runs jailed and the hidden tests run in the grader, out of the notebook's
+# reach (see assignments/isolated_execute.py); faults are recorded in the notebook's metadata.
+c.Autograde.autograde_preprocessors = [
+    "assignments.isolated_execute.IsolatedExecute",
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("dlkit_grading",)}
 
 # nbgrader scores a test cell 0 when it wrote anything to stderr; warnings and tqdm progress bars
 # do that for correct code. Failures in this kit are always raised exceptions, so stderr is dropped.

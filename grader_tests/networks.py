@@ -6,6 +6,7 @@ compare it with an oracle and with the catalogued mistakes.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -31,7 +32,7 @@ def build_seeded(Net: type, kwargs: dict[str, Any], positional: Sequence[str] = 
 def params_dict(model: Any) -> dict:
     """model.params, or ContractError when the network keeps no dict of parameters."""
     params = getattr(model, "params", None)
-    if not isinstance(params, dict):
+    if not isinstance(params, Mapping):
         raise ContractError(f"the network must keep its parameters in a dict model.params, "
                             f"got {type(params).__name__}")
     return params

@@ -545,9 +545,25 @@ def _loss_and_grads(model, X, y, keys: Sequence[str]) -> tuple[Any, list[Any]]:
 
 
 def _own_numerical_gradients(model, X, y, keys: Sequence[str]) -> list[np.ndarray]:
-    """Numerical gradients of the model's own loss(X, y)[0] with respect to params[k]."""
+    """Numerical gradients of the model's own loss(X, y)[0] with respect to params[k].
+
+    Each perturbed value is stored with `params[k] = value` rather than changed in place: the
+    model lives in the student's kernel, and `params[k]` is a copy of its array there.
+    """
     params = params_dict(model)
-    return [numerical_gradient(lambda _: float(model.loss(X, y)[0]), params[k]) for k in keys]
+
+    def loss_at(key: str) -> Callable[[np.ndarray], float]:
+        def loss(value: np.ndarray) -> float:
+            params[key] = value
+            return float(model.loss(X, y)[0])
+        return loss
+
+    gradients = []
+    for key in keys:
+        value = np.array(params[key], copy=True)
+        gradients.append(numerical_gradient(loss_at(key), value))
+        params[key] = value
+    return gradients
 
 
 def _net_probe(case: Case) -> Callable[[type], Callable]:

@@ -23,6 +23,9 @@ BEST_STEP = 4
 class ScriptedModel:
     """params {'W': steps taken so far}; loss(X, y) checks that labels match images."""
 
+    REMOTE_API = ("params", "loss")
+    """What a Solver in the student's kernel may reach (see assignments.remote): the model contract."""
+
     def __init__(self):
         self.params = {"W": np.zeros(1), "b": np.zeros(1)}
         self.losses_returned: list[float] = []

@@ -1,0 +1,442 @@
+"""nbgrader's Execute step, hardened: the notebook runs jailed, the hidden tests run in the grader.
+
+`nbgrader_config.py` puts `IsolatedExecute` in place of nbgrader's `Execute`, so `nbgrader
+autograde` (and formgrader's autograde button, and `python -m assignments autograde`) grade this way:
+
+- The student's kernel starts in a scratch folder holding a copy of the submission's files (never
+  the notebook with the restored hidden tests), jailed by `assignments.sandbox`: no network, no
+  view of source/, grader_tests/, the gradebook or other submissions, and CPU, memory and
+  process limits. Nothing it writes outlives the scratch folder.
+- Student cells, and the visible part of each test cell, run in that kernel as usual.
+- The hidden part of a test cell runs here, in the grader's process, with the notebook's names
+  (the student's functions and classes) reached through `assignments.remote` proxies. Numpy,
+  builtins and the checks it uses are the grader's own, whatever the notebook changed in its kernel.
+- A fault (a cell that will not stop, a kernel that dies, exhausted memory or CPU time) ends
+  the run, but every cell graded before it keeps its result; the cells after it get an error that
+  says what happened, and `nb.metadata["dlkit_grading"]` records the status for the grade table.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import psutil
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer
+
+from assignments import paths, remote
+
+HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
+                           re.MULTILINE | re.DOTALL)
+STATUS_KEY = "dlkit_grading"
+KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "MKL_NUM_THREADS")
+"""The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
+
+
+def split_hidden_tests(source: str) -> tuple[str, str]:
+    """(hidden test code, the rest of the cell) of a test cell's source."""
+    hidden = "".join(match.group(1) for match in HIDDEN_REGION.finditer(source))
+    return hidden, HIDDEN_REGION.sub("", source)
+
+
+class KernelRefused(BaseException):
+    """The student's kernel did not connect to serve the hidden tests (its code execution was tampered with)."""
+
+
+class JailedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is started through `assignments.sandbox.sandboxed`.
+
+    The kernel talks over `ipc://` files in the scratch folder: the jail has no network.
+    """
+
+    def configure_jail(self, scratch: Path, readable: list[Path], limits: Any, jailed: bool) -> None:
+        self.scratch, self.readable, self.limits, self.jailed = scratch, readable, limits, jailed
+        self.transport = "ipc"
+        self.ip = str(scratch / "kernel")
+        self.connection_file = str(scratch / "kernel.json")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        if not self.jailed:
+            return command
+        # In its own PID namespace the kernel's parent is the jail's init: its check that the
+        # grader still runs would stop it at once. The jail dies with the grader instead.
+        command.append("--IPKernelApp.parent_handle=0")
+        from assignments.sandbox import SandboxUnavailable, prepare_scratch, sandboxed
+
+        prepare_scratch(self.scratch)  # the connection file, just written, must be the kernel's to read
+        try:
+            return sandboxed(command, self.scratch, readable=self.readable, limits=self.limits)
+        except SandboxUnavailable as error:
+            raise SandboxUnavailable(
+                f"{error}\nThe student's kernel is not started without its jail. To grade unjailed "
+                f"anyway (only for trusted notebooks), set c.IsolatedExecute.jail = False in "
+                f"nbgrader_config.py.") from None
+
+
+class IsolatedExecute(Execute):
+    """nbgrader's Execute with a jailed kernel, hidden tests run by the grader, and fault records."""
+
+    jail = Bool(True, help="Start the student's kernel in the sandbox (assignments.sandbox).").tag(config=True)
+    cpu_seconds = Integer(3600, help="CPU seconds the student's kernel may use in all.").tag(config=True)
+    memory_bytes = Integer(6 * 2**30, help="Address space of the student's kernel (RLIMIT_AS).").tag(config=True)
+    processes = Integer(256, help="Processes and threads of the student's kernel.").tag(config=True)
+    connect_timeout = Integer(30, help="Seconds the kernel gets to connect and serve the hidden tests."
+                              ).tag(config=True)
+    stop_grace = Integer(10, help="Seconds an interrupted cell gets to stop before the kernel is killed."
+                         ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", JailedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb: NotebookNode, resources: dict, km=None) -> tuple[NotebookNode, dict]:
+        submission = Path(resources.get("metadata", {}).get("path") or ".")
+        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        with tempfile.TemporaryDirectory(prefix="dlkit-grading-") as scratch_name:
+            scratch = Path(scratch_name)
+            _copy_submission_files(submission, scratch)
+            run = _Run(scratch)
+            resources = {**resources, "metadata": {**resources.get("metadata", {}), "path": str(scratch)}}
+            NotebookClient.__init__(self, nb, km)  # as nbconvert's ExecutePreprocessor.preprocess does
+            self.reset_execution_trackers()
+            self._check_assign_resources(resources)
+            self._start_jailed_kernel(scratch, assignment)
+            try:
+                self._run_cells(run)
+            finally:
+                self._shutdown()
+            nb.metadata[STATUS_KEY] = run.record()
+        return nb, self.resources
+
+    # -- kernel ---------------------------------------------------------------------------------
+    def _start_jailed_kernel(self, scratch: Path, assignment: str) -> None:
+        env = _kernel_env(scratch)
+        limits = None
+        if self.jail:
+            from assignments.sandbox import Limits, prepare_scratch
+
+            limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
+                            processes=self.processes)
+            prepare_scratch(scratch)
+        self.km = self.create_kernel_manager()
+        self.km.configure_jail(scratch, _readable_paths(assignment), limits, self.jail)
+        run_sync(self.async_start_new_kernel)(cwd=str(scratch), env=env)
+        run_sync(self.async_start_new_kernel_client)()
+        info = self.wait_for_reply(self.kc.kernel_info())
+        self.nb.metadata["language_info"] = info["content"]["language_info"]
+        self._own_processes = {p.pid for p in self._jail_processes()}
+
+    def _shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+
+    def _kernel_exit(self) -> str:
+        """How the kernel ended: 'cpu' (CPU-time limit), 'memory' or 'crash', with its exit status."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        signum = -code if code is not None and code < 0 else (code - 128 if code and code > 128 else None)
+        if signum == signal.SIGXCPU:
+            return "cpu"
+        if signum == signal.SIGKILL:
+            return "memory"
+        return "crash"
+
+    def _jail_processes(self) -> list[psutil.Process]:
+        """Every process under the one the kernel manager started (launchers, kernel, strays)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is None or process.poll() is not None:
+            return []
+        try:
+            return psutil.Process(process.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def _stop_stray_processes(self) -> int:
+        """Kill the processes the notebook started that outlived their cell; return how many.
+
+        The jail's own processes (its launchers and the kernel) are those that ran when the kernel
+        first answered; anything newer (a fork bomb's copies of the kernel, a background job)
+        would compete with grading or tamper with it.
+        """
+        strays = [p for p in self._jail_processes() if p.pid not in self._own_processes]
+        for stray in strays:
+            with contextlib.suppress(psutil.Error):
+                stray.kill()
+        return len(strays)
+
+    def _responsive(self, seconds: float) -> bool:
+        """Whether the kernel answers a kernel_info request within `seconds` (it is idle again)."""
+        try:
+            msg_id = self.kc.kernel_info()
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                reply = run_sync(self.kc.shell_channel.get_msg)(timeout=max(0.1, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return True
+        except Exception:
+            return False
+        return False
+
+    # -- cells ----------------------------------------------------------------------------------
+    def _run_cells(self, run: "_Run") -> None:
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if run.fault:
+                cell.outputs = [_error("NotRun", f"not run: {run.fault['detail']}")]
+                run.not_run.append(_cell_name(cell, index))
+                continue
+            name = _cell_name(cell, index)
+            timed_out = False
+            try:
+                self._run_cell(cell, index, run)
+            except (CellTimeoutError, remote.CallTimeout):
+                timed_out = True
+            except KernelRefused as refusal:
+                run.set_fault("tampering", name, f"{name}: {refusal}")
+                cell.outputs = [_error("GradingRefused", str(refusal))]
+            except (DeadKernelError, remote.ChannelClosed):
+                self._after_kernel_loss(cell, name, run)
+            errors = {o.get("ename") for o in cell.outputs if o.output_type == "error"}
+            if timed_out or "CellTimeoutError" in errors:
+                self._after_timeout(cell, name, run)
+            if "MemoryError" in errors:
+                run.note("memory", name, f"{name} ran out of memory")
+            strays = 0 if run.fault else self._stop_stray_processes()
+            if strays:
+                run.note("processes", name, f"{name} left {strays} processes running; they were stopped")
+
+    def _after_kernel_loss(self, cell: NotebookNode, name: str, run: "_Run") -> None:
+        """The kernel died, or the channel to it broke while it lives on (then it is stopped)."""
+        if self._still_alive(2.0):
+            run_sync(self.km.shutdown_kernel)(now=True)
+            run.set_fault("tampering", name, f"the notebook's code broke its connection to the grader in {name}")
+        else:
+            kind = self._kernel_exit()
+            what = {"cpu": "used up its CPU time", "memory": "was killed, most likely for memory",
+                    "crash": "died"}[kind]
+            run.set_fault(kind, name, f"the kernel {what} while running {name}")
+        cell.outputs.append(_error("KernelDied" if run.fault["kind"] != "tampering" else "GradingRefused",
+                                   run.fault["detail"]))
+
+    def _still_alive(self, seconds: float) -> bool:
+        """Whether the kernel process is still running after waiting up to `seconds` for it to end."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        deadline = time.monotonic() + seconds
+        while process is not None and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return process is not None and process.poll() is None
+
+    def _run_cell(self, cell: NotebookNode, index: int, run: "_Run") -> None:
+        grading = cell.metadata.get("nbgrader", {})
+        hidden, visible = split_hidden_tests(cell.source) if grading.get("grade") else ("", cell.source)
+        if not hidden.strip():
+            self.execute_cell(cell, index, store_history=True)
+            return
+        printed, outcome = self._run_hidden_tests(hidden, run)
+        if outcome and outcome[0].output_type == "error":
+            cell.outputs = printed + outcome
+            return
+        cell.outputs = []
+        if _has_code(visible):  # the cell's value is its last visible statement's, as in the kernel
+            outcome = []
+            original = cell.source
+            cell.source = visible
+            try:
+                self.execute_cell(cell, index, store_history=True)
+            finally:
+                cell.source = original
+        cell.outputs = printed + list(cell.outputs) + outcome
+
+    def _run_hidden_tests(self, code: str, run: "_Run") -> tuple[list, list]:
+        """Run hidden test code here, with the notebook's names served by the student's kernel.
+
+        Returns (its printed output, [an error output] when it failed, or [the value of its last
+        expression] when that is not None: nbgrader reads a number there as partial credit).
+        """
+        path = run.scratch / "grader.sock"
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        os.chmod(path, 0o666)
+        listener.listen(1)
+        listener.settimeout(self.connect_timeout)
+        msg_id = self.kc.execute(f"__import__('assignments.remote').remote.serve({str(path)!r})",
+                                 silent=True, store_history=False)
+        stdout, connection = io.StringIO(), None
+        try:
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                raise KernelRefused("the notebook's kernel did not run the grader's request to serve the "
+                                    "hidden tests: something in the notebook changed how its kernel runs code"
+                                    ) from None
+            endpoint = remote.Endpoint(connection, trusting=False)
+            endpoint.deadline = time.monotonic() + (self.timeout or 600)
+            with contextlib.redirect_stdout(stdout), contextlib.chdir(run.scratch):
+                outcome = _execute_hidden(code, _NotebookNames(endpoint))
+            endpoint.close()
+            self._await_reply(msg_id, self.stop_grace + 5)
+        finally:
+            listener.close()
+            if connection is not None:
+                connection.close()
+        printed = [NotebookNode(output_type="stream", name="stdout", text=stdout.getvalue())] if stdout.getvalue() else []
+        return printed, outcome
+
+    def _await_reply(self, msg_id: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                reply = run_sync(self.kc.shell_channel.get_msg)(timeout=max(0.1, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return
+        raise CellTimeoutError("the student's kernel did not finish serving the hidden tests")
+
+    def _after_timeout(self, cell: NotebookNode, name: str, run: "_Run") -> None:
+        """A cell ran over its time: interrupt it; a kernel that stays busy is killed (a fault)."""
+        with contextlib.suppress(Exception):
+            run_sync(self.km.interrupt_kernel)()
+        message = f"{name} ran longer than {self.timeout} s and was stopped"
+        if not any(o.output_type == "error" for o in cell.outputs):
+            cell.outputs.append(_error("CellTimeoutError", message))
+        if self._responsive(self.stop_grace):
+            run.note("timeout", name, message)
+            return
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+        run.set_fault("timeout", name, f"{name} ran longer than {self.timeout} s and could not be interrupted")
+
+
+def _execute_hidden(code: str, names: "_NotebookNames") -> list:
+    """exec the hidden tests; [] when they pass, [error output] when they fail, [execute_result]
+    with the last expression's value when it is not None."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    scope = {"__builtins__": builtins, "__name__": "__hidden_tests__"}
+    try:
+        exec(compile(tree, "<hidden tests>", "exec"), scope, names)
+        value = eval(compile(ast.Expression(last.value), "<hidden tests>", "eval"), scope, names) if last else None
+    except (remote.ChannelClosed, remote.CallTimeout):
+        raise
+    except BaseException as error:  # any failure of the hidden tests fails the cell
+        return [_error(type(error).__name__, str(error))]
+    if value is None:
+        return []
+    return [NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                         data={"text/plain": repr(value)})]
+
+
+def _has_code(source: str) -> bool:
+    """Whether `source` does more than state a docstring or constants."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return True
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in body)
+
+
+class _NotebookNames(dict):
+    """The hidden tests' local names: their own imports first, then the notebook's (remote) names.
+
+    Builtins always resolve to the grader's own, whatever the notebook rebound them to.
+    """
+
+    def __init__(self, endpoint: remote.Endpoint):
+        super().__init__()
+        self.endpoint = endpoint
+
+    def __missing__(self, name: str) -> Any:
+        if hasattr(builtins, name):
+            raise KeyError(name)
+        value = self.endpoint.lookup(name)
+        self[name] = value
+        return value
+
+
+class _Run:
+    """What happened while one notebook ran: notes (the run went on) and at most one fatal fault."""
+
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.notes: list[dict] = []
+        self.fault: dict | None = None
+        self.not_run: list[str] = []
+
+    def note(self, kind: str, cell: str, detail: str) -> None:
+        if not any(n["cell"] == cell and n["kind"] == kind for n in self.notes):
+            self.notes.append({"cell": cell, "kind": kind, "detail": detail})
+
+    def set_fault(self, kind: str, cell: str, detail: str) -> None:
+        self.fault = {"cell": cell, "kind": kind, "detail": detail}
+
+    def record(self) -> dict:
+        faults = self.notes + ([self.fault] if self.fault else [])
+        if not faults:
+            return {"status": "ok", "detail": "", "faults": [], "not_run": []}
+        main = self.fault or faults[0]
+        detail = main["detail"] + (f"; {len(self.not_run)} cells not run" if self.not_run else "")
+        return {"status": main["kind"], "detail": detail, "faults": faults, "not_run": self.not_run}
+
+
+def _cell_name(cell: NotebookNode, index: int) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+
+
+def _error(name: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+
+
+def _copy_submission_files(submission: Path, scratch: Path) -> None:
+    """The submission's own files (a saved model, say), but no notebook: the autograded
+    notebooks hold the restored hidden tests. Links are not followed."""
+    for item in submission.iterdir():
+        if item.suffix == ".ipynb" or item.is_symlink() or item.name.startswith("."):
+            continue
+        if item.is_dir():
+            shutil.copytree(item, scratch / item.name, symlinks=True)
+        else:
+            shutil.copy2(item, scratch / item.name)
+
+
+def _readable_paths(assignment: str) -> list[Path]:
+    """What a jailed kernel may read besides Python: the support package, the data, and the
+    source notebooks of the assignments before this one (later notebooks build on them)."""
+    package = Path(paths.__file__).resolve().parent
+    earlier = [p for p in sorted(paths.SOURCE_DIR.iterdir()) if p.is_dir() and p.name < assignment] \
+        if paths.SOURCE_DIR.is_dir() and assignment else []
+    return [package, paths.FIXTURES_DIR, *[p for p in [paths.data_dir()] if p.is_dir()], *earlier]
+
+
+def _kernel_env(scratch: Path) -> dict[str, str]:
+    env = {name: os.environ[name] for name in KERNEL_ENV if name in os.environ}
+    env.update(HOME=str(scratch), TMPDIR="/tmp", IPYTHONDIR=str(scratch / ".ipython"),
+               MPLCONFIGDIR=str(scratch / ".matplotlib"), NBGRADER_EXECUTION="autograde",
+               PYTHONDONTWRITEBYTECODE="1")
+    cache = Path(matplotlib.get_cachedir())
+    (scratch / ".matplotlib").mkdir(exist_ok=True)
+    for fontlist in cache.glob("fontlist-*.json"):
+        shutil.copy(fontlist, scratch / ".matplotlib" / fontlist.name)
+    return env
