@@ -131,6 +131,8 @@ class Course:
         """
         self.update_gradebook(assignment)
         students = self.students(assignment, student)
+        if not students:
+            return []
         slots = max(1, workers)
         task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
                        time_limit=time_limit,

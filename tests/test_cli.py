@@ -19,6 +19,23 @@ def test_help_lists_every_command():
         assert command in done.stdout
 
 
+def test_autograde_help_lists_the_parallel_and_distributed_options():
+    done = subprocess.run([sys.executable, "-m", "assignments", "autograde", "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0
+    for option in ("--student", "--workers", "--dask", "--scheduler", "--db-url", "--time-limit", "--course-dir"):
+        assert option in done.stdout
+
+
+def test_autograde_of_no_matching_submission_prints_an_empty_table(tmp_path, capsys, monkeypatch):
+    from assignments.grading import Course
+
+    course = Course.scratch(tmp_path, ["01_softmax"])
+    monkeypatch.setattr(Course, "update_gradebook", lambda self, assignment: None)
+    assert main(["autograde", "01_softmax", "--workers", "2", "--course-dir", str(course.root)]) == 0
+    assert capsys.readouterr().out.strip() == "(no graded submissions)"
+
+
 def test_check_of_the_untouched_release_fails_with_a_table(capsys):
     assert main(["check", str(paths.RELEASE_DIR / SOFTMAX_NB)]) == 1
     out = capsys.readouterr().out

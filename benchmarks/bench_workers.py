@@ -1,0 +1,60 @@
+"""Autograde throughput with parallel workers: submissions per minute for 1, 2 and 4 workers on this
+machine and for a local Dask cluster of 2 worker processes, measured in one run.
+
+Each configuration grades K copies of the reference 01 submission in a fresh course, each in its
+own nbgrader process, gradebook update included; absolute times are for orientation only.
+
+    python benchmarks/bench_workers.py [--submissions 8] [--workers 1 2 4] [--dask-workers 2]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import nbformat
+
+from assignments import paths
+from assignments.grading import Course
+from assignments.notebooks import fill_solutions, read_notebook
+
+ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
+
+
+def grade(count: int, workers: int, dask: bool) -> float:
+    """Seconds to autograde `count` correct submissions of 01 in a fresh course with `workers`."""
+    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
+                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Course.scratch(scratch, [ASSIGNMENT])
+        for i in range(count):
+            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
+            folder.mkdir(parents=True)
+            nbformat.write(submission, folder / NOTEBOOK)
+        start = time.perf_counter()
+        outcomes = course.autograde(ASSIGNMENT, workers=workers, dask=dask)
+        elapsed = time.perf_counter() - start
+        assert len(outcomes) == count and all(o.status == "ok" for o in outcomes), outcomes
+        assert all(r.full_autograded_marks for r in course.scores()), "a correct submission lost marks"
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--dask-workers", type=int, default=2, help="0: no Dask run")
+    args = parser.parse_args()
+    runs = [(f"{w} worker{'s' if w > 1 else ''}", w, False) for w in args.workers]
+    if args.dask_workers:
+        runs.append((f"Dask local cluster, {args.dask_workers} processes", args.dask_workers, True))
+    baseline = None
+    for label, workers, dask in runs:
+        seconds = grade(args.submissions, workers, dask)
+        baseline = baseline or seconds
+        print(f"{label:34s} {args.submissions} submissions in {seconds:6.1f} s: "
+              f"{60 * args.submissions / seconds:5.1f} per minute ({baseline / seconds:.2f}x the first)")
+
+
+if __name__ == "__main__":
+    main()
