@@ -1,0 +1,59 @@
+"""Seconds per submission to autograde a complete 04 (CNN) notebook with the kit's real pipeline.
+
+Grades copies of the reference 04 submission (the released notebook with the reference answers
+filled in) with `assignments.grading.Course` in a fresh course, in one run: nbgrader executes every
+cell, the training cells included, scaled for grading by the notebook itself (it trains its short
+schedule on whatever data the grader's machine has: the bundled fixture, or `$DLKIT_DATA_DIR`).
+Prints the time of one grading run of 1 submission and of N, and the cost per submission; checks
+that every submission got full marks.
+
+    python benchmarks/bench_grading.py [--submissions 2]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import nbformat
+
+from assignments import paths
+from assignments.grading import Course
+from assignments.notebooks import fill_solutions, read_notebook
+
+ASSIGNMENT, NOTEBOOK = "04_cnn", "04_cnn.ipynb"
+
+
+def grade(count: int) -> float:
+    """Seconds to autograde `count` correct submissions of 04 in one fresh course."""
+    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
+                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Course.scratch(scratch, [ASSIGNMENT])
+        for i in range(count):
+            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
+            folder.mkdir(parents=True)
+            nbformat.write(submission, folder / NOTEBOOK)
+        start = time.perf_counter()
+        course.autograde(ASSIGNMENT)
+        elapsed = time.perf_counter() - start
+        scores = course.scores()
+        assert len(scores) == count and all(s.full_autograded_marks for s in scores), \
+            "a correct submission lost marks"
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=2)
+    n = parser.parse_args().submissions
+    one = grade(1)
+    print(f"autograde of 1 submission of {ASSIGNMENT}:  {one:6.1f} s")
+    if n > 1:
+        many = grade(n)
+        print(f"autograde of {n} submissions of {ASSIGNMENT}: {many:6.1f} s ({many / n:.1f} s per "
+              f"submission, {(many - one) / (n - 1):.1f} s for each one after the first)")
+
+
+if __name__ == "__main__":
+    main()
