@@ -6,6 +6,8 @@ import io
 import json
 import os
 import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import psutil
@@ -131,14 +133,23 @@ def test_regrading_in_parallel_keeps_manual_grades(graded):
 @pytest.mark.nbgrader
 def test_a_submission_over_the_time_limit_is_killed_with_its_kernel(graded):
     course, *_ = graded
-    pid_file = course.root / "kernel.pid"
     nb = released(SOFTMAX_NB)
-    cell_by_grade_id(nb, "softmax").source = (
-        f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(300)")
+    cell_by_grade_id(nb, "softmax").source = (  # a process of its own that outlives its kernel, then a hang
+        "import subprocess, time\ntry:\n    subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "except OSError:\n    pass\ntime.sleep(300)")
     submit(course, "slow", {NOTEBOOK: nb})
-    outcome = grade_submission(course.root, ASSIGNMENT, "slow", time_limit=12)
-    assert outcome.status == "time limit" and "12 s wall-time limit" in outcome.detail
-    assert not psutil.pid_exists(int(pid_file.read_text()))
+    with ThreadPoolExecutor(1) as pool:
+        grading = pool.submit(grade_submission, course.root, ASSIGNMENT, "slow", time_limit=15)
+        started = {}  # every process grading started, with its command line, seen while it ran
+        while not grading.done():
+            for process in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    started[process.pid] = (process, " ".join(process.cmdline()))
+            time.sleep(0.2)
+    outcome = grading.result()
+    assert outcome.status == "time limit" and "15 s wall-time limit" in outcome.detail
+    assert any("ipykernel" in cmdline for _, cmdline in started.values())  # killed while in the kernel
+    assert [p for p, _ in started.values() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
 
 
 @pytest.mark.nbgrader
