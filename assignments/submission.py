@@ -217,16 +217,14 @@ def executor_status(autograded: Path, notebooks: list[str]) -> tuple[str, str]:
 def describe_verdict(verdict: dict) -> tuple[str, str]:
     """(status, one-line detail) of one notebook's `dlkit_grading` record.
 
-    The detail is the executor's own, else its faults ("cell test_x: timeout"), then how many cells
-    were not run.
+    The detail is the executor's own; without one, its faults ("cell test_x: timeout (...)") and
+    how many cells were not run.
     """
-    faults = "; ".join(f"cell {f.get('cell', '?')}: {f.get('kind', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
-                       for f in verdict.get("faults", []))
-    parts = [verdict.get("detail") or faults]
+    faults = [f"cell {f.get('cell', '?')}: {f.get('kind', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
+              for f in verdict.get("faults", [])]
     not_run = len(verdict.get("not_run", []))
-    if not_run:
-        parts.append(f"{not_run} cell{'s' if not_run > 1 else ''} not run")
-    return verdict.get("status", "ok"), "; ".join(p for p in parts if p)
+    counted = [f"{not_run} cell{'s' if not_run > 1 else ''} not run"] if not_run else []
+    return verdict.get("status", "ok"), verdict.get("detail") or "; ".join(faults + counted)
 
 
 def resolve_notebooks(root: Path, assignment: str, student: str, own_copies: dict[str, dict[str, str]]

@@ -221,10 +221,12 @@ def test_a_students_own_notebook_is_never_replaced(tmp_path):
 
 
 def test_the_executor_verdict_becomes_one_status_line(tmp_path):
-    verdict = {"status": "timeout", "detail": "cell test_x ran over 600 s", "not_run": ["a", "b", "c"]}
+    verdict = {"status": "timeout", "detail": "cell test_x ran over 600 s; 3 cells not run",
+               "faults": [{"cell": "test_x", "kind": "timeout", "detail": "ran over 600 s"}], "not_run": ["a", "b", "c"]}
     assert describe_verdict(verdict) == ("timeout", "cell test_x ran over 600 s; 3 cells not run")
-    faults = {"status": "crash", "faults": [{"cell": "test_y", "kind": "crash", "detail": "kernel died"}]}
-    assert describe_verdict(faults) == ("crash", "cell test_y: crash (kernel died)")
+    faults = {"status": "crash", "faults": [{"cell": "test_y", "kind": "crash", "detail": "kernel died"}],
+              "not_run": ["a"]}
+    assert describe_verdict(faults) == ("crash", "cell test_y: crash (kernel died); 1 cell not run")
     assert describe_verdict({}) == ("ok", "")
     for name, metadata in [("a.ipynb", {}), ("b.ipynb", {"dlkit_grading": verdict})]:
         (tmp_path / name).write_text(json.dumps({"cells": [], "metadata": metadata}))
