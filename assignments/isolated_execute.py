@@ -179,7 +179,7 @@ class IsolatedExecute(Execute):
         first answered; anything newer (a fork bomb's copies of the kernel, a background job)
         would compete with grading or tamper with it.
         """
-        strays = [p for p in self._jail_processes() if p.pid not in self._own_processes]
+        strays = [p for p in self._jail_processes() if p.pid not in self._own_processes and _running(p)]
         for stray in strays:
             with contextlib.suppress(psutil.Error):
                 stray.kill()
@@ -399,6 +399,13 @@ class _Run:
         main = self.fault or faults[0]
         detail = main["detail"] + (f"; {len(self.not_run)} cells not run" if self.not_run else "")
         return {"status": main["kind"], "detail": detail, "faults": faults, "not_run": self.not_run}
+
+
+def _running(process: psutil.Process) -> bool:
+    """Alive and not a zombie (a killed child its parent has not reaped)."""
+    with contextlib.suppress(psutil.Error):
+        return process.status() != psutil.STATUS_ZOMBIE
+    return False
 
 
 def _cell_name(cell: NotebookNode, index: int) -> str:

@@ -27,7 +27,16 @@ class RestoreMissingCells(OverwriteCells):
     looks that cell up among grade and answer cells: a deleted cell that follows a locked prose
     cell (a written answer after its question) crashes the whole submission's grading. Here the
     cell goes after the nearest preceding source cell that is still in the notebook.
+
+    A duplicated cell (a student copied a test cell) is left by DeduplicateIds with empty nbgrader
+    metadata, which made nbgrader's own lookup of task cells crash; it becomes a plain cell.
     """
+
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader") == {}:
+                del cell.metadata["nbgrader"]
+        return super().preprocess(nb, resources)
 
     def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)

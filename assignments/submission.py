@@ -75,7 +75,10 @@ class NbgraderRun:
 
     @property
     def failed(self) -> bool:
-        return self.timed_out or self.returncode != 0 or "[ERROR]" in self.log or "| ERROR]" in self.log
+        """Killed, a non-zero exit, or an error nbgrader reported. Errors its executor logs
+        about a student's cell (a timeout, a dead kernel) are faults it records, not failures."""
+        return self.timed_out or self.returncode != 0 or any(
+            marker in self.log for marker in ("There was an error processing", "[ERROR]", "| ERROR] No "))
 
     @property
     def locked(self) -> bool:
