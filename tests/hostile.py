@@ -1,0 +1,149 @@
+"""Hostile and broken submissions, each a release notebook with one cell added or changed.
+
+Used by tests/test_hostile_submissions.py, which grades them all through the real pipeline.
+"""
+from __future__ import annotations
+
+import nbformat
+
+from assignments.notebooks import cell_by_grade_id
+from tests.builders import SOFTMAX_NB, correct_submission
+
+UNIFORM_SOFTMAX = '''
+def softmax(z):
+    """Wrong on purpose: every class gets the same probability."""
+    return np.full(np.shape(z), 1.0 / np.shape(z)[1])
+'''
+
+PATCH_NUMPY = '''
+import numpy
+numpy.allclose = lambda *a, **k: True
+numpy.isclose = lambda a, b, *r, **k: numpy.ones(numpy.broadcast(a, b).shape, dtype=bool)
+numpy.array_equal = lambda *a, **k: True
+numpy.testing.assert_allclose = lambda *a, **k: None
+numpy.testing.assert_array_almost_equal = lambda *a, **k: None
+'''
+
+PATCH_BUILTINS = '''
+import builtins
+builtins.abs = lambda x: 0
+builtins.all = lambda values: True
+builtins.round = lambda x, digits=None: x
+'''
+
+TRANSFORM_TESTS_AWAY = '''
+get_ipython().input_transformers_post.append(
+    lambda lines: ["pass\\n"] if any("assert" in l or "check_" in l for l in lines) else lines)
+'''
+
+TRANSFORM_EVERYTHING_AWAY = '''
+get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])
+'''
+
+PATCH_ON_EVERY_CELL = '''
+def _cheat(*args):
+    import numpy
+    numpy.allclose = lambda *a, **k: True
+    numpy.array_equal = lambda *a, **k: True
+get_ipython().events.register("pre_run_cell", _cheat)
+'''
+
+FAKE_GRADER_MODULES = '''
+import sys, types
+for _name in ["grader_tests", "grader_tests.softmax_classifier", "grader_tests.checking"]:
+    _fake = types.ModuleType(_name)
+    _fake.__path__ = []
+    _fake.__getattr__ = lambda attribute: (lambda *a, **k: None)
+    sys.modules[_name] = _fake
+'''
+
+KILL_KERNEL = "import os\nos._exit(0)\n"
+
+HANG_UNINTERRUPTIBLY = '''
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+'''
+
+SLEEP = "import time\ntime.sleep(10_000)\n"
+
+SOFTMAX_THAT_HANGS = '''
+def softmax(z):
+    import time
+    time.sleep(10_000)
+'''
+
+EXHAUST_MEMORY = "too_big = np.ones(2**40, dtype=np.uint8)\n"
+
+FORK_BOMB = '''
+import os
+started = 0
+try:
+    while True:
+        if os.fork() == 0:
+            while True:
+                pass
+        started += 1
+except OSError as error:
+    print(f"fork stopped after {started} processes: {error}")
+'''
+
+PROBE_FILES = '''
+import pathlib
+readable, writable = [], []
+for path in {read!r}:
+    try:
+        pathlib.Path(path).read_bytes()
+        readable.append(path)
+    except OSError:
+        pass
+for path in {write!r}:
+    try:
+        with open(path, "ab") as file:
+            file.write(b"tampered")
+        writable.append(path)
+    except OSError:
+        pass
+print("readable:", readable)
+print("writable:", writable)
+'''
+
+PROBE_NETWORK = '''
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+    print("network: connected")
+except OSError as error:
+    print("network: refused", error)
+'''
+
+
+def added_after(grade_id: str, source: str, nb=None) -> nbformat.NotebookNode:
+    """The reference submission (or `nb`) with a plain code cell of `source` after cell `grade_id`."""
+    nb = nbformat.from_dict(nb or correct_submission(SOFTMAX_NB))
+    position = nb.cells.index(cell_by_grade_id(nb, grade_id)) + 1
+    nb.cells.insert(position, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def wrong_softmax_with(tamper: str) -> nbformat.NotebookNode:
+    """A wrong softmax, followed by `tamper`, which tries to make the softmax tests pass anyway."""
+    nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    cell_by_grade_id(nb, "softmax").source = UNIFORM_SOFTMAX
+    return added_after("softmax", tamper, nb)
+
+
+def with_softmax(source: str) -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    cell_by_grade_id(nb, "softmax").source = source
+    return nb
+
+
+def with_duplicated_test() -> nbformat.NotebookNode:
+    nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    test = cell_by_grade_id(nb, "test_softmax")
+    copy = nbformat.from_dict(test)
+    copy.id = "duplicate-of-test-softmax"
+    nb.cells.insert(nb.cells.index(test) + 1, copy)
+    return nb

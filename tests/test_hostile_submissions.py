@@ -1,0 +1,160 @@
+"""A corpus of hostile and broken submissions, graded through the real nbgrader pipeline.
+
+Each submission is 01_softmax's release with the reference answers and one cell added or changed
+(tests/hostile.py). The course grades them with short limits; each gets its expected score, per
+question, and the status the grade table shows.
+"""
+import json
+import socket
+import threading
+
+import nbformat
+import pytest
+
+from assignments import paths
+from assignments.grading import Course
+from tests import hostile
+from tests.builders import SOFTMAX_NB, correct_submission
+
+pytestmark = pytest.mark.nbgrader
+ASSIGNMENT = "01_softmax"
+POINTS = {"test_softmax": 2, "test_softmax_cross_entropy_loss": 1, "test_softmax_cross_entropy_gradient": 2,
+          "test_linear_classifier_loss": 1, "test_linear_classifier_gradients": 2, "test_train_linear_classifier": 4}
+LIMITS = """
+c.Execute.timeout = 30
+c.IsolatedExecute.stop_grace = 5
+c.IsolatedExecute.connect_timeout = 10
+c.IsolatedExecute.memory_bytes = 3 * 2**30
+c.IsolatedExecute.processes = 64
+"""
+
+
+def scores(*lost: str, kept: tuple = ()) -> dict:
+    """Full points except the questions in `lost` (or, with `kept`, only those questions)."""
+    return {q: (p if (q in kept if kept else q not in lost) else 0) for q, p in POINTS.items()}
+
+
+def corpus(course_root, port):
+    """student -> (submission, expected points per question, expected status)."""
+    secret_reads = [course_root / "source" / ASSIGNMENT / "01_softmax.ipynb", course_root / "gradebook.db",
+                    course_root / "nbgrader_config.py", course_root / "submitted/reference/01_softmax/01_softmax.ipynb",
+                    paths.SOURCE_DIR / ASSIGNMENT / "01_softmax.ipynb",
+                    paths.REPO_ROOT / "grader_tests" / "softmax_classifier.py"]
+    secret_writes = [course_root / "gradebook.db", course_root / "source" / ASSIGNMENT / "01_softmax.ipynb",
+                     course_root / "submitted/reference/01_softmax/01_softmax.ipynb", course_root / "planted.txt"]
+    probe = hostile.PROBE_FILES.format(read=[str(p) for p in secret_reads], write=[str(p) for p in secret_writes])
+    return {
+        "reference": (correct_submission(SOFTMAX_NB), scores(), "ok"),
+        "patched_numpy": (hostile.wrong_softmax_with(hostile.PATCH_NUMPY), scores("test_softmax"), "ok"),
+        "patched_builtins": (hostile.wrong_softmax_with(hostile.PATCH_BUILTINS), scores("test_softmax"), "ok"),
+        "transformed_tests": (hostile.wrong_softmax_with(hostile.TRANSFORM_TESTS_AWAY), scores("test_softmax"), "ok"),
+        "patched_every_cell": (hostile.wrong_softmax_with(hostile.PATCH_ON_EVERY_CELL), scores("test_softmax"), "ok"),
+        "fake_grader_modules": (hostile.wrong_softmax_with(hostile.FAKE_GRADER_MODULES), scores("test_softmax"), "ok"),
+        "transformed_everything": (hostile.added_after("test_softmax", hostile.TRANSFORM_EVERYTHING_AWAY),
+                                   scores(kept=("test_softmax",)), "tampering"),
+        "killed_kernel": (hostile.added_after("test_softmax_cross_entropy_gradient", hostile.KILL_KERNEL),
+                          scores(kept=("test_softmax", "test_softmax_cross_entropy_loss",
+                                       "test_softmax_cross_entropy_gradient")), "crash"),
+        "uninterruptible_hang": (hostile.added_after("test_softmax", hostile.HANG_UNINTERRUPTIBLY),
+                                 scores(kept=("test_softmax",)), "timeout"),
+        "sleeps": (hostile.added_after("test_softmax", hostile.SLEEP), scores(), "timeout"),
+        "hangs_in_hidden_test": (hostile.with_softmax(hostile.SOFTMAX_THAT_HANGS), scores("test_softmax"), "timeout"),
+        "exhausts_memory": (hostile.added_after("test_softmax", hostile.EXHAUST_MEMORY), scores(), "memory"),
+        "fork_bomb": (hostile.added_after("test_softmax", hostile.FORK_BOMB), scores(), "processes"),
+        "probes_files": (hostile.added_after("test_softmax", probe), scores(), "ok"),
+        "probes_network": (hostile.added_after("test_softmax", hostile.PROBE_NETWORK.format(port=port)), scores(), "ok"),
+        "duplicated_test": (hostile.with_duplicated_test(), scores(), "ok"),
+    }
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP server on 127.0.0.1 counting the connections it accepts."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1], accepted
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, listener):
+    """(course, corpus): every submission of the corpus, autograded in one scratch course."""
+    course = Course.scratch(tmp_path_factory.mktemp("hostile"), [ASSIGNMENT])
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(LIMITS)
+    submissions = corpus(course.root, listener[0])
+    for student, (nb, _, _) in submissions.items():
+        folder = course.root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / "01_softmax.ipynb")
+    course.autograde(ASSIGNMENT, workers=3)  # most of them wait on a timeout
+    return course, submissions
+
+
+def autograded(course, student) -> nbformat.NotebookNode:
+    return nbformat.read(course.root / "autograded" / student / ASSIGNMENT / "01_softmax.ipynb", as_version=4)
+
+
+def printed(nb) -> str:
+    return "".join(o.get("text", "") for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+
+
+@pytest.mark.parametrize("student", list(corpus(paths.REPO_ROOT, 0)))
+def test_each_submission_gets_its_expected_points_and_status(graded, student):
+    course, submissions = graded
+    _, expected, status = submissions[student]
+    [row] = [r for r in course.scores(ASSIGNMENT) if r.student == student]
+    assert {q: row.questions[q][0] for q in POINTS} == expected
+    record = autograded(course, student).metadata["dlkit_grading"]
+    assert record["status"] == status, json.dumps(record)
+
+
+def test_a_fault_names_its_cell_and_the_cells_not_run(graded):
+    course, _ = graded
+    record = autograded(course, "killed_kernel").metadata["dlkit_grading"]
+    assert record["faults"][-1]["cell"].startswith("cell ")
+    assert "test_linear_classifier_loss" in record["not_run"] and "test_softmax" not in record["not_run"]
+    assert "died" in record["detail"] and "cells not run" in record["detail"]
+    hang = autograded(course, "uninterruptible_hang").metadata["dlkit_grading"]
+    assert "could not be interrupted" in hang["detail"]
+
+
+def test_the_jailed_kernel_can_neither_read_nor_write_grading_files(graded):
+    course, _ = graded
+    output = printed(autograded(course, "probes_files"))
+    assert "readable: []" in output and "writable: []" in output, output
+    assert not (course.root / "planted.txt").exists()
+    assert b"tampered" not in (course.root / "submitted/reference/01_softmax/01_softmax.ipynb").read_bytes()
+
+
+def test_the_jailed_kernel_has_no_network(graded, listener):
+    course, _ = graded
+    assert "network: refused" in printed(autograded(course, "probes_network"))
+    assert listener[1] == []
+
+
+def test_a_fork_bomb_is_contained_and_stopped(graded):
+    course, _ = graded
+    assert "fork stopped after" in printed(autograded(course, "fork_bomb"))
+
+
+def test_a_kernel_out_of_cpu_time_keeps_the_marks_earned_before(tmp_path):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    with open(course.root / "nbgrader_config.py", "a") as config:
+        config.write(LIMITS + "c.Execute.timeout = 120\nc.IsolatedExecute.cpu_seconds = 15\n")
+    folder = course.root / "submitted" / "burns_cpu" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(hostile.added_after("test_softmax", hostile.HANG_UNINTERRUPTIBLY), folder / "01_softmax.ipynb")
+    course.autograde(ASSIGNMENT)
+    [row] = course.scores(ASSIGNMENT)
+    assert {q: row.questions[q][0] for q in POINTS} == scores(kept=("test_softmax",))
+    record = autograded(course, "burns_cpu").metadata["dlkit_grading"]
+    assert record["status"] == "cpu" and "used up its CPU time" in record["detail"], record
