@@ -6,7 +6,9 @@ CIFAR-10 test batch, which training never sees. Points follow accuracy threshold
 """
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -59,12 +61,28 @@ def heldout_accuracy(model_file: str, build_model: Callable, batch_size: int = 2
     return correct / X_test.shape[0], X_test.shape[0]
 
 
+def submitted_file(model_file: str) -> str:
+    """`model_file`, checked to be the submission's own file while nbgrader grades.
+
+    The hidden tests run in the grader's process, which can read every student's folder, while the
+    file name comes from the student's notebook: during autograde it must name a regular file in
+    the submission's working folder, not a path or a link elsewhere (another student's model).
+    """
+    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
+        return model_file
+    path, here = Path(model_file), Path.cwd().resolve()
+    if path.is_symlink() or (here / path).resolve().parent != here:
+        raise GradingFailure(f"MODEL_FILE must name a file saved in the notebook's own folder, such as "
+                             f"'cifar10_model.npz'; {model_file!r} is a link or lies elsewhere.")
+    return model_file
+
+
 def cifar10_points(model_file: str, build_model: Callable) -> float:
     """Points (0 to 4) for the saved model's held-out accuracy; prints the accuracy and thresholds.
 
     Returned as the last value of the grade cell, which nbgrader reads as partial credit.
     """
-    accuracy, num_test = heldout_accuracy(model_file, build_model)
+    accuracy, num_test = heldout_accuracy(submitted_file(model_file), build_model)
     thresholds = thresholds_for(num_test)
     points = float(sum(accuracy >= t for t in thresholds))
     print(f"held-out accuracy {accuracy:.4f} on {num_test} test images; thresholds "

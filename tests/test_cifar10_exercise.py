@@ -79,3 +79,12 @@ def test_no_model_object_is_ever_unpickled(reference, trained_file):
     assert isinstance(reference.build_model, types.FunctionType)
     with np.load(trained_file, allow_pickle=False) as archive:
         assert all(archive[name].dtype != object for name in archive.files)
+
+
+@pytest.mark.parametrize("name", ["../elsewhere/cifar10_model.npz", "/abs/other/cifar10_model.npz", "link.npz"])
+def test_while_grading_the_model_file_must_be_the_submissions_own(tmp_path, monkeypatch, trained_file, name):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "link.npz").symlink_to(trained_file)
+    with pytest.raises(GradingFailure, match="must name a file saved in the notebook's own folder"):
+        cifar10_points(name, lambda: None)
