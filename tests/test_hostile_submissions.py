@@ -64,6 +64,7 @@ def corpus(course_root, port):
         "probes_files": (hostile.added_after("test_softmax", probe), scores(), "ok"),
         "probes_network": (hostile.added_after("test_softmax", hostile.PROBE_NETWORK.format(port=port)), scores(), "ok"),
         "duplicated_test": (hostile.with_duplicated_test(), scores(), "ok"),
+        "renamed_notebook": (correct_submission(SOFTMAX_NB), scores(), "ok"),
     }
 
 
@@ -94,7 +95,7 @@ def graded(tmp_path_factory, listener):
     for student, (nb, _, _) in submissions.items():
         folder = course.root / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / "01_softmax.ipynb")
+        nbformat.write(nb, folder / ("01_softmax-Copy1.ipynb" if student == "renamed_notebook" else "01_softmax.ipynb"))
     course.autograde(ASSIGNMENT, workers=3)  # most of them wait on a timeout
     return course, submissions
 
@@ -115,6 +116,13 @@ def test_each_submission_gets_its_expected_points_and_status(graded, student):
     assert {q: row.questions[q][0] for q in POINTS} == expected
     record = autograded(course, student).metadata["dlkit_grading"]
     assert record["status"] == status, json.dumps(record)
+    assert row.status == status and (status == "ok" or row.detail.startswith(record["detail"])), row
+
+
+def test_a_renamed_notebook_is_graded_and_reported(graded):
+    course, _ = graded
+    [row] = [r for r in course.scores(ASSIGNMENT) if r.student == "renamed_notebook"]
+    assert "graded 01_softmax-Copy1.ipynb as 01_softmax.ipynb" in row.detail
 
 
 def test_a_fault_names_its_cell_and_the_cells_not_run(graded):
