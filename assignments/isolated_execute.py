@@ -151,9 +151,13 @@ class IsolatedExecute(Execute):
         with contextlib.suppress(Exception):
             run_sync(self.km.shutdown_kernel)(now=True)
 
+    def _kernel_process(self):
+        """The process the kernel manager started (the jail's launcher), a Popen, or None."""
+        return getattr(getattr(self.km, "provisioner", None), "process", None)
+
     def _kernel_exit(self) -> str:
-        """How the kernel ended: 'cpu' (CPU-time limit), 'memory' or 'crash', with its exit status."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        """How the kernel ended, from its exit status: 'cpu' (CPU-time limit), 'memory' or 'crash'."""
+        process = self._kernel_process()
         code = process.poll() if process is not None else None
         signum = -code if code is not None and code < 0 else (code - 128 if code and code > 128 else None)
         if signum == signal.SIGXCPU:
@@ -164,7 +168,7 @@ class IsolatedExecute(Execute):
 
     def _jail_processes(self) -> list[psutil.Process]:
         """Every process under the one the kernel manager started (launchers, kernel, strays)."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        process = self._kernel_process()
         if process is None or process.poll() is not None:
             return []
         try:
@@ -242,7 +246,7 @@ class IsolatedExecute(Execute):
 
     def _still_alive(self, seconds: float) -> bool:
         """Whether the kernel process is still running after waiting up to `seconds` for it to end."""
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        process = self._kernel_process()
         deadline = time.monotonic() + seconds
         while process is not None and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
