@@ -1,0 +1,244 @@
+"""The student's notebook experience, checked on every assignment.
+
+- Static: the setup cell imports the kit's package with autoreload, fixes the seed and never depends
+  on the working directory; every exercise says its points and where its visible test is; every
+  random generator a cell makes is seeded.
+- Executed (each reference notebook on the bundled fixtures, in a scratch working directory, with a
+  hook in the kernel): every figure has a title, every plotting axes (not an image) has both axis
+  labels, and every training cell shows a tqdm progress bar.
+"""
+import ast
+import json
+import re
+
+import pytest
+
+from assignments import paths
+from assignments.notebooks import execute_notebook, nbgrader_meta, python_source, read_notebook
+
+ASSIGNMENTS = sorted(p.name for p in paths.SOURCE_DIR.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+# What 04 and 05 still lack (their notebooks are being edited elsewhere): these gaps are tolerated,
+# any other fails. Delete an entry once the notebook is fixed.
+KNOWN_GAPS = {
+    ("04_cnn", "mlp_vs_cnn", "training without a tqdm progress bar"),
+    ("05_cifar10", "hyperparameter_study", "training without a tqdm progress bar"),
+    *(("04_cnn", answer, "its explanation does not say where its visible test is") for answer in (
+        "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
+        "avg_pool_forward", "avg_pool_backward", "conv_forward_fast", "conv_backward_fast",
+        "spatial_batchnorm_forward", "spatial_batchnorm_backward", "ThreeLayerConvNet")),
+    *(("05_cifar10", answer, "its explanation does not say where its visible test is")
+      for answer in ("CifarNet", "train_model")),
+}
+
+
+def _new(assignment, problems):
+    """The problems that are not known gaps."""
+    return [(cell, problem) for cell, problem in problems if (assignment, cell, problem) not in KNOWN_GAPS]
+
+
+def _notebook(assignment):
+    return read_notebook(paths.SOURCE_DIR / assignment / f"{assignment}.ipynb")
+
+
+# --- static checks ---------------------------------------------------------------------------
+
+
+def _setup_cell(nb):
+    return next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == "setup")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_setup_cell_autoreloads_seeds_and_needs_no_working_directory(assignment):
+    source = _setup_cell(_notebook(assignment)).source
+    assert "%load_ext autoreload" in source and "%autoreload 2" in source
+    assert re.search(r"from assignments[.\w]* import", source), "helpers come from the installed package"
+    assert "np.random.seed(" in source
+    for fragile in ("sys.path", "os.chdir", "../", "__file__", "getcwd"):
+        assert fragile not in source, f"the setup cell depends on the working directory ({fragile})"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_random_generator_is_seeded(assignment):
+    unseeded = []
+    for cell in _notebook(assignment).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(python_source(cell.source))):
+            if (isinstance(node, ast.Call) and _called_name(node) == "default_rng"
+                    and not node.args and not node.keywords):
+                unseeded.append(nbgrader_meta(cell).get("grade_id"))
+    assert unseeded == []
+
+
+def exercise_problems(nb):
+    """(answer cell, problem) for each autograded answer cell whose explanation lacks points or test."""
+    problems, explanation = [], None
+    for cell, after in zip(nb.cells, nb.cells[1:]):
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "markdown" and not meta.get("solution"):
+            explanation = " ".join(cell.source.split())
+        if not (cell.cell_type == "code" and meta.get("solution") and nbgrader_meta(after).get("grade")):
+            continue
+        if not re.search(r"\d points?\b", explanation):
+            problems.append((meta["grade_id"], "no points in its explanation"))
+        if "visible test" not in explanation.lower():
+            problems.append((meta["grade_id"], "its explanation does not say where its visible test is"))
+    return problems
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_says_its_points_and_where_its_visible_test_is(assignment):
+    assert _new(assignment, exercise_problems(_notebook(assignment))) == []
+
+
+# --- executed: figures and progress bars -----------------------------------------------------
+
+HOOK = r'''
+# Kit test hook (tests/test_student_experience.py): audit every cell's figures and progress bars.
+import matplotlib
+matplotlib.use("Agg")  # figures stay open after a cell, so the hook can inspect them
+import matplotlib.pyplot as _ux_plt
+import tqdm.std as _ux_tqdm
+from IPython import get_ipython as _ux_ipython
+
+_ux = {"cells": [], "bars": 0, "source": None}
+_ux_init = _ux_tqdm.tqdm.__init__
+
+
+def _ux_counting_init(self, *args, **kwargs):
+    _ux_init(self, *args, **kwargs)
+    if not self.disable:
+        _ux["bars"] += 1
+
+
+_ux_tqdm.tqdm.__init__ = _ux_counting_init
+
+
+def _ux_shares(ax, axis):
+    group = ax.get_shared_x_axes() if axis == "x" else ax.get_shared_y_axes()
+    return group.get_siblings(ax)
+
+
+def _ux_figure_problems(fig):
+    suptitle = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
+    axes = [ax for ax in fig.axes
+            if ax.get_visible() and ax.get_label() != "<colorbar>" and ax.has_data()]
+    problems = []
+    if not axes:
+        return problems
+    if not suptitle and not all(ax.get_title().strip() for ax in axes):
+        problems.append("no title (neither a suptitle nor a title on every axes)")
+    for ax in axes:
+        if not ax.axison or ax.images:
+            continue  # an image: pixels need no axis labels
+        for axis in ("x", "y"):
+            labels = [(a.get_xlabel() if axis == "x" else a.get_ylabel()).strip()
+                      for a in _ux_shares(ax, axis) if a.figure is fig]
+            if not any(labels):
+                name = ax.get_title() or suptitle or "untitled"
+                problems.append(f"axes {name!r} has no {axis} label")
+    return problems
+
+
+def _ux_pre(info):
+    _ux["bars"], _ux["source"] = 0, info.raw_cell
+
+
+def _ux_post(result):
+    problems, figures = [], 0
+    for number in _ux_plt.get_fignums():
+        figures += 1
+        problems += _ux_figure_problems(_ux_plt.figure(number))
+    _ux_plt.close("all")
+    _ux["cells"].append({"source": _ux["source"], "figures": figures, "problems": problems,
+                         "bars": _ux["bars"]})
+
+
+_ux_ipython().events.register("pre_run_cell", _ux_pre)
+_ux_ipython().events.register("post_run_cell", _ux_post)
+'''
+
+REPORT = 'print("UX-REPORT" + __import__("json").dumps(_ux["cells"][1:]))'
+
+
+def _called_name(call):
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def is_training_cell(cell):
+    """A code cell, neither graded nor only definitions, that calls train..(...) or .train()."""
+    if cell.cell_type != "code" or nbgrader_meta(cell).get("grade"):
+        return False
+    tree = ast.parse(python_source(cell.source))
+    statements = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef,
+                                                               ast.ClassDef, ast.Expr))
+                  or isinstance(n, ast.Expr) and not isinstance(n.value, ast.Constant)]
+    calls = [n for s in statements for n in ast.walk(s) if isinstance(n, ast.Call)]
+    return any(_called_name(call).startswith("train") for call in calls)
+
+
+def audit(nb, working_dir):
+    """Execute `nb` with the hook; return (cell grade_id, figures, problems, bars, training) per cell."""
+    import nbformat
+
+    audited = nbformat.from_dict(nb)
+    audited.cells.insert(0, nbformat.v4.new_code_cell(HOOK))
+    audited.cells.append(nbformat.v4.new_code_cell(REPORT))
+    executed = execute_notebook(audited, working_dir)
+    hook_errors = [o for c in (executed.cells[0], executed.cells[-1]) for o in c.outputs
+                   if o.output_type == "error"]
+    assert not hook_errors, hook_errors
+    text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
+    records = json.loads(text.split("UX-REPORT", 1)[1])
+    by_source = {}
+    for record in records:
+        by_source.setdefault(record["source"], record)
+    report = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.source.strip() == "":
+            continue
+        record = by_source.get(cell.source)
+        assert record is not None, f"cell {nbgrader_meta(cell).get('grade_id')} did not run"
+        report.append({"cell": nbgrader_meta(cell).get("grade_id"), "figures": record["figures"],
+                       "problems": record["problems"], "bars": record["bars"],
+                       "training": is_training_cell(cell)})
+    return report
+
+
+def plot_and_progress_problems(report):
+    problems = [(r["cell"], p) for r in report for p in r["problems"]]
+    problems += [(r["cell"], "training without a tqdm progress bar")
+                 for r in report if r["training"] and r["bars"] == 0]
+    return problems
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_plot_is_titled_and_labelled_and_every_training_shows_progress(assignment, tmp_path):
+    report = audit(_notebook(assignment), tmp_path)
+    assert sum(r["figures"] for r in report) > 0, "the hook saw no figure at all"
+    assert any(r["training"] for r in report), "the hook saw no training cell at all"
+    assert _new(assignment, plot_and_progress_problems(report)) == []
+
+
+def test_the_hook_sees_untitled_and_unlabelled_plots_and_training_without_progress(tmp_path):
+    import nbformat
+
+    cells = {
+        "untitled": "fig, ax = plt.subplots()\nax.plot([1, 2])\nax.set_xlabel('epoch')",
+        "fine": "fig, ax = plt.subplots()\nax.plot([1, 2])\nax.set(title='t', xlabel='x', ylabel='y')",
+        "image": "fig, ax = plt.subplots()\nax.imshow(np.eye(3))\nax.axis('off')\nfig.suptitle('an image')",
+        "silent": "def train_model(n):\n    return sum(range(n))\nresult = train_model(3)",
+        "progress": "result = [train_model(n) for n in tqdm(range(3))]",
+    }
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nimport matplotlib.pyplot as plt\nfrom tqdm.auto import tqdm")])
+    for grade_id, source in cells.items():
+        nb.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id}}))
+    report = audit(nb, tmp_path)
+    assert sorted(plot_and_progress_problems(report)) == [
+        ("silent", "training without a tqdm progress bar"),
+        ("untitled", "axes 'untitled' has no y label"),
+        ("untitled", "no title (neither a suptitle nor a title on every axes)"),
+    ]
