@@ -1,12 +1,19 @@
 """`python -m assignments check`: a student's own run of a notebook's tests, visible or hidden.
 
 Unlike `nbgrader validate`, the result is a per-question table and an exit status that says
-whether everything passed. The student's notebook file is never modified.
+whether everything passed. The student's notebook file is never modified. When a hidden check
+recognises a mistake of the catalogue (`grader_tests/mutants/`), its failure message says
+"This looks like a known mistake: <name>. ..."; the table then names the mistake and a list of
+hints under it says how to fix each one.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 import shutil
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from assignments import paths
@@ -57,15 +64,52 @@ def _source_notebook_name(source: Path, submitted_name: str) -> str:
     raise GradingError(f"{submitted_name} is none of the assignment's notebooks {names}")
 
 
+@cache
+def mistake_catalogue() -> tuple:
+    """Every `Mutant` of the catalogue: the `MUTANTS` of each module in `grader_tests.mutants`."""
+    import grader_tests.mutants
+
+    mutants = []
+    for module in pkgutil.iter_modules(grader_tests.mutants.__path__):
+        mutants += getattr(importlib.import_module(f"grader_tests.mutants.{module.name}"), "MUTANTS", [])
+    return tuple(mutants)
+
+
+def known_mistakes(message: str) -> list:
+    """The catalogued mistakes a failure message names ("... known mistake: <name>. <hint>").
+
+    Several functions have a mistake of the same name ("input modified in place"); the one meant is
+    the one whose hint the message quotes, else the one of the function that failed. Each mistake
+    is listed once, in the order the message names them.
+    """
+    named = [m for m in mistake_catalogue() if f"known mistake: {m.name}." in message]
+    failed = re.search(r"(\w+) failed a hidden check", message)
+    quoted = [m for m in named if f"known mistake: {m.name}. {m.hint}" in message]
+    of_function = [m for m in named if failed and m.function == failed.group(1)]
+    found = {}
+    for mutant in sorted(quoted + of_function + named,
+                         key=lambda m: message.index(f"known mistake: {m.name}.")):
+        found.setdefault(mutant.name, mutant)
+    return list(found.values())
+
+
 def format_results(results: list[QuestionResult]) -> str:
-    """A per-question table with totals, then the message of every failed question."""
+    """A per-question table with totals, hints for the known mistakes, then every failure message."""
     width = max([len("question"), *(len(r.grade_id) for r in results)])
     lines = [f"{'question'.ljust(width)}  points  result"]
+    mistakes = {r.grade_id: known_mistakes(r.message) for r in results if not r.passed}
     for r in results:
-        lines.append(f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  "
-                     f"{'passed' if r.passed else 'FAILED'}")
+        row = (f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  "
+               f"{'passed' if r.passed else 'FAILED'}")
+        if mistakes.get(r.grade_id):
+            row += "  looks like: " + "; ".join(m.name for m in mistakes[r.grade_id])
+        lines.append(row)
     total, maximum = sum(r.points for r in results), sum(r.max_points for r in results)
     lines.append(f"{'total'.ljust(width)}  {total:g}/{maximum:g}")
+    if any(mistakes.values()):
+        lines += ["", "Hints for the known mistakes recognised:"]
+        lines += [f"  {grade_id}: {m.name}. Hint: {m.hint}"
+                  for grade_id, found in mistakes.items() for m in found]
     for r in results:
         if not r.passed:
             lines += ["", f"{r.grade_id}:", *("  " + line for line in r.message.splitlines())]

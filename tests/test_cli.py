@@ -63,6 +63,11 @@ def test_hidden_check_names_the_mistake_of_a_renamed_copy(tmp_path, capsys):
     assert main(["check", str(path), "--hidden"]) == 1
     out = capsys.readouterr().out
     assert "known mistake: normalised over the whole batch" in out
+    # The table names the mistake, and the catalogue's hint says how to fix it.
+    assert re.search(r"test_softmax +0/2 +FAILED +looks like: normalised over the whole batch\n", out)
+    assert ("test_softmax: normalised over the whole batch. Hint: Divide by each row's own sum "
+            "(axis=1, keepdims=True), not by the sum of all entries.") in out
+    assert re.search(r"test_softmax_cross_entropy_loss +0/1 +FAILED\n", out)  # stub: no mistake named
 
 
 def test_check_of_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, capsys):

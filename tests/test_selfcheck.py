@@ -1,0 +1,73 @@
+"""`check --hidden` hints: the catalogued mistake a hidden check's message names, and its hint."""
+import re
+
+import nbformat
+import pytest
+
+from assignments.cli import main
+from assignments.notebooks import QuestionResult, cell_by_grade_id
+from assignments.selfcheck import format_results, known_mistakes, mistake_catalogue
+from grader_tests.checking import GradingFailure
+from grader_tests.mutants import cnn, softmax_classifier
+from grader_tests.softmax_classifier import check_softmax, check_softmax_cross_entropy_loss
+from tests.builders import correct_submission
+
+
+def _failure(check, implementation):
+    with pytest.raises(GradingFailure) as failure:
+        check(implementation)
+    return f"GradingFailure: {failure.value}"
+
+
+def _mutant(module, function, name):
+    return next(m for m in module.MUTANTS if m.function == function and m.name == name)
+
+
+def test_the_catalogue_holds_every_assignment_s_mutants():
+    functions = {m.function for m in mistake_catalogue()}
+    assert {"softmax", "affine_forward", "batchnorm_forward", "conv_forward_naive", "Solver"} <= functions
+
+
+def test_a_hidden_check_s_message_gives_the_mutant_and_its_hint():
+    mutant = _mutant(softmax_classifier, "softmax", "no max subtraction")
+    message = _failure(check_softmax, mutant.implementation)
+    assert known_mistakes(message) == [mutant]
+    table = format_results([QuestionResult("test_softmax", 0, 2, message), QuestionResult("test_x", 1, 1)])
+    lines = table.splitlines()
+    assert lines[1].split() == ["test_softmax", "0/2", "FAILED", "looks", "like:", "no", "max", "subtraction"]
+    assert lines[2].split() == ["test_x", "1/1", "passed"]
+    assert f"  test_softmax: no max subtraction. Hint: {mutant.hint}" in lines
+
+
+def test_a_name_several_functions_share_gives_the_failing_function_s_hint():
+    # "no max subtraction" is a mistake of several functions, each with its own hint.
+    shared = [m for m in mistake_catalogue() if m.name == "no max subtraction"]
+    assert len({m.hint for m in shared}) == len(shared) > 1
+    mutant = _mutant(softmax_classifier, "softmax_cross_entropy", "no max subtraction")
+    message = _failure(check_softmax_cross_entropy_loss, mutant.implementation)
+    assert [(m.function, m.hint) for m in known_mistakes(message)] == [(mutant.function, mutant.hint)]
+
+
+def test_no_hint_without_a_named_mistake():
+    results = [QuestionResult("test_softmax", 0, 2, "NotImplementedError: "), QuestionResult("test_x", 1, 1)]
+    assert known_mistakes(results[0].message) == []
+    table = format_results(results)
+    assert "Hint" not in table and "looks like" not in table
+
+
+@pytest.mark.nbgrader
+def test_hidden_check_of_04_prints_the_table_and_the_hint_of_a_real_mistake(tmp_path, capsys):
+    # A self-learner's 04 with every answer right but one realistic slip: the loss's 0.5 * reg dropped.
+    nb = correct_submission("04_cnn/04_cnn.ipynb")
+    cell = cell_by_grade_id(nb, "ThreeLayerConvNet")
+    assert "loss += 0.5 * self.reg *" in cell.source
+    cell.source = cell.source.replace("loss += 0.5 * self.reg *", "loss += self.reg *")
+    path = tmp_path / "04_cnn" / "04_cnn.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    assert main(["check", str(path), "--hidden"]) == 1
+    out = capsys.readouterr().out
+    mutant = _mutant(cnn, "ThreeLayerConvNet", "0.5 missing from the regularisation term")
+    assert re.search(r"test_conv_forward_naive +2/2 +passed\n", out)
+    assert re.search(rf"test_ThreeLayerConvNet +0/3 +FAILED +looks like: {re.escape(mutant.name)}\n", out)
+    assert f"test_ThreeLayerConvNet: {mutant.name}. Hint: {mutant.hint}" in out
