@@ -18,24 +18,6 @@ from assignments.notebooks import execute_notebook, nbgrader_meta, python_source
 
 ASSIGNMENTS = sorted(p.name for p in paths.SOURCE_DIR.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
-# What 04 and 05 still lack (their notebooks are being edited elsewhere): these gaps are tolerated,
-# any other fails. Delete an entry once the notebook is fixed.
-KNOWN_GAPS = {
-    ("04_cnn", "mlp_vs_cnn", "training without a tqdm progress bar"),
-    ("05_cifar10", "hyperparameter_study", "training without a tqdm progress bar"),
-    *(("04_cnn", answer, "its explanation does not say where its visible test is") for answer in (
-        "conv_forward_naive", "conv_backward_naive", "max_pool_forward_naive", "max_pool_backward_naive",
-        "avg_pool_forward", "avg_pool_backward", "conv_forward_fast", "conv_backward_fast",
-        "spatial_batchnorm_forward", "spatial_batchnorm_backward", "ThreeLayerConvNet")),
-    *(("05_cifar10", answer, "its explanation does not say where its visible test is")
-      for answer in ("CifarNet", "train_model")),
-}
-
-
-def _new(assignment, problems):
-    """The problems that are not known gaps."""
-    return [(cell, problem) for cell, problem in problems if (assignment, cell, problem) not in KNOWN_GAPS]
-
 
 def _notebook(assignment):
     return read_notebook(paths.SOURCE_DIR / assignment / f"{assignment}.ipynb")
@@ -89,7 +71,7 @@ def exercise_problems(nb):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_says_its_points_and_where_its_visible_test_is(assignment):
-    assert _new(assignment, exercise_problems(_notebook(assignment))) == []
+    assert exercise_problems(_notebook(assignment)) == []
 
 
 # --- executed: figures and progress bars -----------------------------------------------------
@@ -219,7 +201,7 @@ def test_every_plot_is_titled_and_labelled_and_every_training_shows_progress(ass
     report = audit(_notebook(assignment), tmp_path)
     assert sum(r["figures"] for r in report) > 0, "the hook saw no figure at all"
     assert any(r["training"] for r in report), "the hook saw no training cell at all"
-    assert _new(assignment, plot_and_progress_problems(report)) == []
+    assert plot_and_progress_problems(report) == []
 
 
 def test_the_hook_sees_untitled_and_unlabelled_plots_and_training_without_progress(tmp_path):
