@@ -11,25 +11,15 @@ import argparse
 import tempfile
 import time
 
-import nbformat
+from classroom import reference_course
 
-from assignments import paths
-from assignments.grading import Course
-from assignments.notebooks import fill_solutions, read_notebook
-
-ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
+ASSIGNMENT = "01_softmax"
 
 
 def grade(count: int) -> float:
     """Seconds to autograde `count` correct submissions of 01 in one fresh course."""
-    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
-                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
     with tempfile.TemporaryDirectory() as scratch:
-        course = Course.scratch(scratch, [ASSIGNMENT])
-        for i in range(count):
-            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
-            folder.mkdir(parents=True)
-            nbformat.write(submission, folder / NOTEBOOK)
+        course = reference_course(scratch, ASSIGNMENT, count)
         start = time.perf_counter()
         course.update_gradebook(ASSIGNMENT)
         course.nbgrader("autograde", ASSIGNMENT, "--force")  # all submissions in one nbgrader process

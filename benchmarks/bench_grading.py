@@ -15,25 +15,15 @@ import argparse
 import tempfile
 import time
 
-import nbformat
+from classroom import reference_course
 
-from assignments import paths
-from assignments.grading import Course
-from assignments.notebooks import fill_solutions, read_notebook
-
-ASSIGNMENT, NOTEBOOK = "04_cnn", "04_cnn.ipynb"
+ASSIGNMENT = "04_cnn"
 
 
 def grade(count: int) -> float:
     """Seconds to autograde `count` correct submissions of 04 in one fresh course."""
-    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
-                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
     with tempfile.TemporaryDirectory() as scratch:
-        course = Course.scratch(scratch, [ASSIGNMENT])
-        for i in range(count):
-            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
-            folder.mkdir(parents=True)
-            nbformat.write(submission, folder / NOTEBOOK)
+        course = reference_course(scratch, ASSIGNMENT, count)
         start = time.perf_counter()
         course.autograde(ASSIGNMENT)
         elapsed = time.perf_counter() - start

@@ -14,25 +14,15 @@ import argparse
 import tempfile
 import time
 
-import nbformat
+from classroom import reference_course
 
-from assignments import paths
-from assignments.grading import Course
-from assignments.notebooks import fill_solutions, read_notebook
-
-ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
+ASSIGNMENT = "01_softmax"
 
 
 def grade(count: int, workers: int, dask: bool) -> float:
     """Seconds to autograde `count` correct submissions of 01 in a fresh course with `workers`."""
-    submission = fill_solutions(read_notebook(paths.RELEASE_DIR / ASSIGNMENT / NOTEBOOK),
-                                read_notebook(paths.SOURCE_DIR / ASSIGNMENT / NOTEBOOK))
     with tempfile.TemporaryDirectory() as scratch:
-        course = Course.scratch(scratch, [ASSIGNMENT])
-        for i in range(count):
-            folder = course.root / "submitted" / f"student{i:03d}" / ASSIGNMENT
-            folder.mkdir(parents=True)
-            nbformat.write(submission, folder / NOTEBOOK)
+        course = reference_course(scratch, ASSIGNMENT, count)
         start = time.perf_counter()
         outcomes = course.autograde(ASSIGNMENT, workers=workers, dask=dask)
         elapsed = time.perf_counter() - start
