@@ -12,11 +12,13 @@ PyTorch uses as many threads as NumPy's BLAS. NumPy and PyTorch take turns in sh
 shortest call of each counts, so that a burst of load on a shared machine slows both sides; the
 ratios are the result, absolute times are for orientation. Measure on a quiet machine: with as many
 threads as cores, one other busy process stalls a multi-threaded call for a scheduler time slice
-(about 12 ms here); `--threads 1` gives figures that such a process disturbs less. PyTorch is
+(about 12 ms here); `--threads 1` gives figures that such a process disturbs less. As in the notebooks,
+`assignments.allocator.keep_freed_memory()` is called first (it applies to both libraries, which
+share the process); `--default-allocator` leaves glibc's settings alone. PyTorch is
 needed only here (`pip install -e ".[bench]"`); without it the NumPy and loop figures are printed
 and the comparison is skipped with a message.
 
-    python benchmarks/bench_layers.py [--repeats 20] [--threads N]
+    python benchmarks/bench_layers.py [--repeats 20] [--threads N] [--default-allocator]
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from assignments import paths
+from assignments.allocator import keep_freed_memory
 from assignments.notebooks import load_definitions
 from assignments.previous import cnn
 
@@ -228,7 +231,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls of each function")
     parser.add_argument("--threads", type=int, help="threads of NumPy's BLAS and PyTorch "
                                                      "(default: NumPy's BLAS threads)")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's malloc settings alone (the notebooks keep freed memory)")
     args = parser.parse_args()
+    if not args.default_allocator:
+        keep_freed_memory()
     threads = args.threads or blas_threads()
     with threadpool_limits(threads, user_api="blas"):
         if torch is None:
@@ -236,6 +243,8 @@ def main() -> None:
         else:
             torch.set_num_threads(threads)
             print(f"PyTorch {torch.__version__}, {threads} threads for NumPy's BLAS and PyTorch")
+        print("glibc's default allocator" if args.default_allocator else "freed memory kept "
+              "(assignments.allocator.keep_freed_memory)")
         print_table("layer (float32, batch 64)", conv_rows(args.repeats) + pool_rows(args.repeats),
                     "numpy", "torch")
         print_table("training step (forward + backward, float32, batch 64)", step_rows(args.repeats),

@@ -7,11 +7,13 @@ size in float32 (the kit's machines cannot download the data; speed does not dep
   validation images of 1x28x28 (full MNIST);
 - 05: CifarNet (3x3 convolutions with 32 and 64 filters, 256 hidden units) on 45,000 training and
   5,000 validation images of 3x32x32 (CIFAR-10 as the notebook splits it).
-The training runs in a child process, so that its peak resident memory (ru_maxrss) is its own:
+The notebooks' setup cell calls `assignments.allocator.keep_freed_memory()`, and so does the
+training here; `--default-allocator` measures glibc's default settings instead. The training runs
+in a child process, so that its peak resident memory (ru_maxrss) is its own:
 printed are the memory after the data is built and the peak of training above it, the working
 memory, which stays batch-sized (an im2col matrix of all of MNIST would take 4.7 GB).
 
-    python benchmarks/bench_training.py [--network 04|05] [--train N] [--epochs 1]
+    python benchmarks/bench_training.py [--network 04|05] [--train N] [--epochs 1] [--default-allocator]
 """
 from __future__ import annotations
 
@@ -60,10 +62,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def train(network: str, num_train: int, epochs: int) -> dict[str, float]:
+def train(network: str, num_train: int, epochs: int, keep_memory: bool) -> dict[str, float]:
     """Train a reference network on synthetic data; seconds per epoch and peak memory figures (MB)."""
+    from assignments.allocator import keep_freed_memory
     from assignments.previous import fully_connected
 
+    if keep_memory:
+        keep_freed_memory()
     image_shape, _, learning_rate = NETWORKS[network]
     data = synthetic_data(image_shape, num_train)
     data_mb = sum(array.nbytes for array in data.values()) / 2**20
@@ -84,19 +89,23 @@ def main() -> None:
     parser.add_argument("--network", choices=sorted(NETWORKS), default="04")
     parser.add_argument("--train", type=int, help="training images (default: the full data set's)")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's malloc settings alone (the notebooks keep freed memory)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     num_train = args.train or NETWORKS[args.network][1]
     if args.child:
-        print(json.dumps(train(args.network, num_train, args.epochs)))
+        print(json.dumps(train(args.network, num_train, args.epochs, not args.default_allocator)))
         return
     run = subprocess.run([sys.executable, __file__, "--child", "--network", args.network, "--train",
-                          str(num_train), "--epochs", str(args.epochs)], capture_output=True, text=True,
+                          str(num_train), "--epochs", str(args.epochs)]
+                         + ["--default-allocator"] * args.default_allocator, capture_output=True, text=True,
                          check=True)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     name = {"04": "04 ThreeLayerConvNet", "05": "05 CifarNet"}[args.network]
+    allocator = "glibc's default allocator" if args.default_allocator else "freed memory kept"
     print(f"{name}, {num_train:,} training images ({result['iterations_per_epoch']} steps of 64) + "
-          f"{VALIDATION:,} validation images, float32:")
+          f"{VALIDATION:,} validation images, float32, {allocator}:")
     print(f"  {result['seconds_per_epoch']:.1f} s per epoch")
     print(f"  memory: {result['rss_before_mb']:.0f} MB before training (data {result['data_mb']:.0f} MB, "
           f"Python and libraries the rest); peak {result['peak_rss_mb']:.0f} MB, "
