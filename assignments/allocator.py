@@ -4,9 +4,10 @@ A training step allocates the same large temporaries (im2col matrices, activatio
 time. With glibc's default settings, arrays of more than 128 KiB (rising dynamically up to 32 MiB)
 are mapped from the operating system and returned to it when freed, and free memory at the top of
 the heap beyond a threshold is returned as well; every step then pays page faults, and the kernel
-zeroes every page again. Keeping freed memory in the process instead made a training step of the 04
-CNN about 1.5 times faster on the kit's machines (`benchmarks/bench_training.py`), with the same
-peak memory, since the step reuses what it freed.
+zeroes every page again. Keeping freed memory in the process instead made a loop of 04 CNN training
+steps 1.4 times faster on the kit's machines, and a whole epoch 1.0-1.2 times
+(`benchmarks/bench_training.py --default-allocator` to compare), with the same peak memory, since
+each step reuses what the previous one freed.
 """
 from __future__ import annotations
 
