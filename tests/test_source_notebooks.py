@@ -2,15 +2,14 @@
 import pytest
 
 from assignments import paths
-from assignments.notebooks import execute_notebook, grade_cells, question_results, read_notebook
+from assignments.notebooks import grade_cells, question_results, read_notebook
 
 NOTEBOOKS = sorted(paths.SOURCE_DIR.glob("*/*.ipynb"))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.parent.name)
-def test_reference_notebook_runs_and_passes_every_question(notebook, tmp_path):
-    # run in a scratch folder: notebooks may write files (05 saves its model) that must not land in source/
-    executed = execute_notebook(read_notebook(notebook), tmp_path)
+def test_reference_notebook_runs_and_passes_every_question(notebook, audited_reference):
+    executed = audited_reference(notebook.parent.name)  # in a scratch folder, run once per session
     failed = [(r.grade_id, r.message) for r in question_results(executed) if not r.passed]
     assert failed == []
     errors = [(cell.metadata.get("nbgrader", {}).get("grade_id"), output.ename, output.evalue)

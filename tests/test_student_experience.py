@@ -4,17 +4,17 @@
   on the working directory; every exercise says its points and where its visible test is; every
   random generator a cell makes is seeded.
 - Executed (each reference notebook on the bundled fixtures, in a scratch working directory, with a
-  hook in the kernel): every figure has a title, every plotting axes (not an image) has both axis
+  hook in the kernel; the run is shared with tests/test_source_notebooks.py): every figure has a title, every plotting axes (not an image) has both axis
   labels, and every training cell shows a tqdm progress bar.
 """
 import ast
-import json
 import re
 
 import pytest
 
 from assignments import paths
-from assignments.notebooks import execute_notebook, nbgrader_meta, python_source, read_notebook
+from assignments.notebooks import nbgrader_meta, python_source, read_notebook
+from tests.audited_run import execute_audited, hook_records
 
 ASSIGNMENTS = sorted(p.name for p in paths.SOURCE_DIR.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
@@ -76,72 +76,6 @@ def test_every_exercise_says_its_points_and_where_its_visible_test_is(assignment
 
 # --- executed: figures and progress bars -----------------------------------------------------
 
-HOOK = r'''
-# Kit test hook (tests/test_student_experience.py): audit every cell's figures and progress bars.
-import matplotlib
-matplotlib.use("Agg")  # figures stay open after a cell, so the hook can inspect them
-import matplotlib.pyplot as _ux_plt
-import tqdm.std as _ux_tqdm
-from IPython import get_ipython as _ux_ipython
-
-_ux = {"cells": [], "bars": 0, "source": None}
-_ux_init = _ux_tqdm.tqdm.__init__
-
-
-def _ux_counting_init(self, *args, **kwargs):
-    _ux_init(self, *args, **kwargs)
-    if not self.disable:
-        _ux["bars"] += 1
-
-
-_ux_tqdm.tqdm.__init__ = _ux_counting_init
-
-
-def _ux_shares(ax, axis):
-    group = ax.get_shared_x_axes() if axis == "x" else ax.get_shared_y_axes()
-    return group.get_siblings(ax)
-
-
-def _ux_figure_problems(fig):
-    suptitle = fig._suptitle.get_text().strip() if fig._suptitle is not None else ""
-    axes = [ax for ax in fig.axes
-            if ax.get_visible() and ax.get_label() != "<colorbar>" and ax.has_data()]
-    problems = []
-    if not axes:
-        return problems
-    if not suptitle and not all(ax.get_title().strip() for ax in axes):
-        problems.append("no title (neither a suptitle nor a title on every axes)")
-    for ax in axes:
-        if not ax.axison or ax.images:
-            continue  # an image: pixels need no axis labels
-        for axis in ("x", "y"):
-            labels = [(a.get_xlabel() if axis == "x" else a.get_ylabel()).strip()
-                      for a in _ux_shares(ax, axis) if a.figure is fig]
-            if not any(labels):
-                name = ax.get_title() or suptitle or "untitled"
-                problems.append(f"axes {name!r} has no {axis} label")
-    return problems
-
-
-def _ux_pre(info):
-    _ux["bars"], _ux["source"] = 0, info.raw_cell
-
-
-def _ux_post(result):
-    problems, figures = [], 0
-    for number in _ux_plt.get_fignums():
-        figures += 1
-        problems += _ux_figure_problems(_ux_plt.figure(number))
-    _ux_plt.close("all")
-    _ux["cells"].append({"source": _ux["source"], "figures": figures, "problems": problems,
-                         "bars": _ux["bars"]})
-
-
-_ux_ipython().events.register("pre_run_cell", _ux_pre)
-_ux_ipython().events.register("post_run_cell", _ux_post)
-'''
-
-REPORT = 'print("UX-REPORT" + __import__("json").dumps(_ux["cells"][1:]))'
 
 
 def _called_name(call):
@@ -161,21 +95,10 @@ def is_training_cell(cell):
     return any(_called_name(call).startswith("train") for call in calls)
 
 
-def audit(nb, working_dir):
-    """Execute `nb` with the hook; return (cell grade_id, figures, problems, bars, training) per cell."""
-    import nbformat
-
-    audited = nbformat.from_dict(nb)
-    audited.cells.insert(0, nbformat.v4.new_code_cell(HOOK))
-    audited.cells.append(nbformat.v4.new_code_cell(REPORT))
-    executed = execute_notebook(audited, working_dir)
-    hook_errors = [o for c in (executed.cells[0], executed.cells[-1]) for o in c.outputs
-                   if o.output_type == "error"]
-    assert not hook_errors, hook_errors
-    text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
-    records = json.loads(text.split("UX-REPORT", 1)[1])
+def audit(nb, executed):
+    """(cell grade_id, figures, problems, bars, training) per code cell of `nb`, from its audited run."""
     by_source = {}
-    for record in records:
+    for record in hook_records(executed):
         by_source.setdefault(record["source"], record)
     report = []
     for cell in nb.cells:
@@ -197,8 +120,8 @@ def plot_and_progress_problems(report):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_every_plot_is_titled_and_labelled_and_every_training_shows_progress(assignment, tmp_path):
-    report = audit(_notebook(assignment), tmp_path)
+def test_every_plot_is_titled_and_labelled_and_every_training_shows_progress(assignment, audited_reference):
+    report = audit(_notebook(assignment), audited_reference(assignment))
     assert sum(r["figures"] for r in report) > 0, "the hook saw no figure at all"
     assert any(r["training"] for r in report), "the hook saw no training cell at all"
     assert plot_and_progress_problems(report) == []
@@ -218,7 +141,7 @@ def test_the_hook_sees_untitled_and_unlabelled_plots_and_training_without_progre
         "import numpy as np\nimport matplotlib.pyplot as plt\nfrom tqdm.auto import tqdm")])
     for grade_id, source in cells.items():
         nb.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"grade_id": grade_id}}))
-    report = audit(nb, tmp_path)
+    report = audit(nb, execute_audited(nb, tmp_path))
     assert sorted(plot_and_progress_problems(report)) == [
         ("silent", "training without a tqdm progress bar"),
         ("untitled", "axes 'untitled' has no y label"),
