@@ -5,6 +5,8 @@ Times, on the same shapes in float32 (batch 64):
   and PyTorch's, on the convolutions of the two networks below;
 - one training step (forward and backward of the loss, every gradient) of 04's ThreeLayerConvNet
   as its notebook trains it, and of 05's reference CifarNet, against the same networks in PyTorch;
+  then against PyTorch also computing the images' gradient ("with dX"), which the NumPy step
+  computes because conv_backward_fast always returns dx;
 - the naive loops (`conv_forward_naive` / `conv_backward_naive`, and the 04 network built on them)
   against the reference, on 4 images, since loops are slow.
 
@@ -150,18 +152,22 @@ def torch_cifar_net() -> "torch.nn.Module":
                          nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, 10))
 
 
-def torch_step(model: "torch.nn.Module", X: np.ndarray, y: np.ndarray) -> Callable[[], None]:
-    """Forward and backward of the softmax loss of `model`, every parameter's gradient."""
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+def torch_step(model: "torch.nn.Module", X: np.ndarray, y: np.ndarray,
+               image_gradient: bool = False) -> Callable[[], None]:
+    """Forward and backward of the softmax loss of `model`, every parameter's gradient, and with
+    `image_gradient` also the gradient of the images (which conv_backward_fast always returns)."""
+    Xt, yt = torch.from_numpy(X).requires_grad_(image_gradient), torch.from_numpy(y)
 
     def step():
         model.zero_grad(set_to_none=True)
+        Xt.grad = None
         F.cross_entropy(model(Xt), yt).backward()
     return step
 
 
 def step_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
-    """(label, {"numpy": s, "torch": s}) for one training step of each network."""
+    """(label, {"numpy": s, "torch": s}) for one training step of each network, then the same
+    against PyTorch computing the images' gradient too, as the NumPy layers do."""
     cifar10 = load_definitions(paths.SOURCE_DIR / "05_cifar10" / "05_cifar10.ipynb")
     y = np.random.default_rng(6).integers(0, 10, BATCH)
     np.random.seed(0)
@@ -169,14 +175,20 @@ def step_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
                  (1, 28, 28), torch_mnist_net),
                 ("training step, 05 CifarNet (CIFAR-10)", cifar10.CifarNet(**CIFAR_NET),
                  (3, 32, 32), torch_cifar_net)]
-    rows = []
+    rows, like_for_like = [], []
     for label, model, image_shape, torch_model in networks:
         X = random((BATCH, *image_shape), 7)
         functions = {"numpy": lambda: model.loss(X, y)}
         if torch is not None:
-            functions["torch"] = torch_step(torch_model(), X, y)
-        rows.append((label, race(functions, repeats)))
-    return rows
+            same_model = torch_model()
+            functions["torch"] = torch_step(same_model, X, y)
+            functions["torch with dX"] = torch_step(same_model, X, y, image_gradient=True)
+        times = race(functions, repeats)
+        rows.append((label, times))
+        if torch is not None:
+            like_for_like.append((f"{label[15:]}, PyTorch with dX", {"numpy": times["numpy"],
+                                                                       "torch": times["torch with dX"]}))
+    return rows + like_for_like
 
 
 def loop_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
