@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
 
         results = check_notebook(args.notebook, hidden=args.hidden, assignment=args.assignment)
         print(format_results(results))
-        return 0 if results and all(r.passed for r in results) else 1
+        return 0 if results and all(r.passed for r in results if r.checked) else 1
     if args.command == "demo":
         from assignments.demo import run_demo
 

@@ -139,16 +139,25 @@ def _is_alias_or_constant(value: ast.expr) -> bool:
 
 @dataclass(frozen=True)
 class QuestionResult:
-    """The outcome of one graded test cell of an executed notebook."""
+    """The outcome of one graded test cell of an executed notebook. `checked` is False for a
+    released cell with nothing visible to run (its tests are all hidden): it earned no points."""
 
     grade_id: str
     points: float
     max_points: float
     message: str = ""
+    checked: bool = True
 
     @property
     def passed(self) -> bool:
         return self.points == self.max_points
+
+
+def runs_nothing(cell: NotebookNode) -> bool:
+    """True when a code cell holds nothing but comments and docstrings (e.g. a released test cell
+    whose tests are all hidden)."""
+    body = ast.parse(python_source(cell.source)).body
+    return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
 
 
 def question_results(executed_nb: NotebookNode) -> list[QuestionResult]:

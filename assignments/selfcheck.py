@@ -13,13 +13,17 @@ import pkgutil
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from assignments import paths
 from assignments.grading import Course, GradingError
-from assignments.notebooks import QuestionResult, execute_notebook, question_results, read_notebook
+from assignments.notebooks import (QuestionResult, execute_notebook, grade_cells, nbgrader_meta,
+                                   question_results, read_notebook, runs_nothing)
 from assignments.sandbox import sandbox_problem
+
+HIDDEN_ONLY = "checked by hidden tests only: run `python -m assignments check --hidden` to grade it"
 
 
 def check_notebook(path: str | Path, hidden: bool = False,
@@ -36,7 +40,9 @@ def check_notebook(path: str | Path, hidden: bool = False,
     path = Path(path).resolve()
     nb = read_notebook(path)
     if not hidden:
-        return question_results(execute_notebook(nb, working_dir=path.parent))
+        hidden_only = {nbgrader_meta(c)["grade_id"] for c in grade_cells(nb) if runs_nothing(c)}
+        return [replace(r, points=0.0, checked=False, message=HIDDEN_ONLY) if r.grade_id in hidden_only
+                else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
     assignment = assignment or path.parent.name
     source = paths.SOURCE_DIR / assignment
     if not source.is_dir():
@@ -99,8 +105,8 @@ def format_results(results: list[QuestionResult]) -> str:
     lines = [f"{'question'.ljust(width)}  points  result"]
     mistakes = {r.grade_id: known_mistakes(r.message) for r in results if not r.passed}
     for r in results:
-        row = (f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  "
-               f"{'passed' if r.passed else 'FAILED'}")
+        outcome = "hidden only" if not r.checked else "passed" if r.passed else "FAILED"
+        row = f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  {outcome}"
         if mistakes.get(r.grade_id):
             row += "  looks like: " + "; ".join(m.name for m in mistakes[r.grade_id])
         lines.append(row)

@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from assignments import paths
 from assignments.notebooks import (NotebookError, fill_solutions, load_definitions, question_results,
-                                   read_notebook)
+                                   read_notebook, runs_nothing)
 
 
 def write(tmp_path, *cells, name="nb.ipynb"):
@@ -98,3 +98,14 @@ def test_reference_solutions_of_an_earlier_assignment_are_loaded_once():
     assert by_topic is previous
     with pytest.raises(ImportError):
         from assignments.previous import no_such_topic  # noqa: F401
+
+
+@pytest.mark.parametrize("source, expected", [
+    ('"""Held-out accuracy (4 points)."""', True),
+    ('"""Docstring."""\n# a comment\n', True),
+    ("", True),
+    ('"""Docstring."""\nassert x == 1', False),
+    ("%time f()", False),
+])
+def test_runs_nothing_tells_cells_with_only_docstrings_and_comments(source, expected):
+    assert runs_nothing(nbformat.v4.new_code_cell(source)) is expected

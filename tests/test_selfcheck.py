@@ -71,3 +71,22 @@ def test_hidden_check_of_04_prints_the_table_and_the_hint_of_a_real_mistake(tmp_
     assert re.search(r"test_conv_forward_naive +2/2 +passed\n", out)
     assert re.search(rf"test_ThreeLayerConvNet +0/3 +FAILED +looks like: {re.escape(mutant.name)}\n", out)
     assert f"test_ThreeLayerConvNet: {mutant.name}. Hint: {mutant.hint}" in out
+
+
+def test_a_question_with_only_hidden_tests_is_reported_unchecked_not_passed(tmp_path, capsys):
+    # Like 05's held-out accuracy: the released test cell is its docstring only.
+    def graded(grade_id, source, points):
+        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
+            "grade": True, "grade_id": grade_id, "points": points, "solution": False, "locked": True}})
+
+    nb = nbformat.v4.new_notebook(cells=[
+        graded("test_visible", '"""A visible check (2 points)."""\nassert 1 + 1 == 2', 2),
+        graded("test_hidden_only", '"""Checked when graded (4 points)."""\n# nothing visible', 4)])
+    path = tmp_path / "self.ipynb"
+    nbformat.write(nb, path)
+    assert main(["check", str(path)]) == 0, "the only check that ran passed"
+    out = capsys.readouterr().out
+    assert re.search(r"test_visible +2/2 +passed\n", out)
+    assert re.search(r"test_hidden_only +0/4 +hidden only\n", out)
+    assert re.search(r"total +2/6\n", out)
+    assert "run `python -m assignments check --hidden` to grade it" in out
