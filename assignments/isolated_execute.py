@@ -42,6 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
 from assignments import paths, remote
+from assignments.notebooks import has_code
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
                            re.MULTILINE | re.DOTALL)
@@ -263,7 +264,7 @@ class IsolatedExecute(Execute):
             cell.outputs = printed + outcome
             return
         cell.outputs = []
-        if _has_code(visible):  # the cell's value is its last visible statement's, as in the kernel
+        if has_code(visible):  # the cell's value is its last visible statement's, as in the kernel
             outcome = []
             original = cell.source
             cell.source = visible
@@ -351,15 +352,6 @@ def _execute_hidden(code: str, names: "_NotebookNames") -> list:
         return []
     return [NotebookNode(output_type="execute_result", execution_count=None, metadata={},
                          data={"text/plain": repr(value)})]
-
-
-def _has_code(source: str) -> bool:
-    """Whether `source` does more than state a docstring or constants."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return True
-    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in body)
 
 
 class _NotebookNames(dict):

@@ -153,11 +153,15 @@ class QuestionResult:
         return self.points == self.max_points
 
 
-def runs_nothing(cell: NotebookNode) -> bool:
-    """True when a code cell holds nothing but comments and docstrings (e.g. a released test cell
-    whose tests are all hidden)."""
-    body = ast.parse(python_source(cell.source)).body
-    return all(isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) for node in body)
+def has_code(source: str) -> bool:
+    """Whether a code cell's `source` does more than state docstrings, constants and comments (a
+    released test cell whose tests are all hidden does not). Source that does not parse counts as
+    code: running it is what reports the error."""
+    try:
+        body = ast.parse(python_source(source)).body
+    except SyntaxError:
+        return True
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in body)
 
 
 def question_results(executed_nb: NotebookNode) -> list[QuestionResult]:

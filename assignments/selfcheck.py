@@ -19,8 +19,8 @@ from pathlib import Path
 
 from assignments import paths
 from assignments.grading import Course, GradingError
-from assignments.notebooks import (QuestionResult, execute_notebook, grade_cells, nbgrader_meta,
-                                   question_results, read_notebook, runs_nothing)
+from assignments.notebooks import (QuestionResult, execute_notebook, grade_cells, has_code, nbgrader_meta,
+                                   question_results, read_notebook)
 from assignments.sandbox import sandbox_problem
 
 HIDDEN_ONLY = "checked by hidden tests only: run `python -m assignments check --hidden` to grade it"
@@ -40,7 +40,7 @@ def check_notebook(path: str | Path, hidden: bool = False,
     path = Path(path).resolve()
     nb = read_notebook(path)
     if not hidden:
-        hidden_only = {nbgrader_meta(c)["grade_id"] for c in grade_cells(nb) if runs_nothing(c)}
+        hidden_only = {nbgrader_meta(c)["grade_id"] for c in grade_cells(nb) if not has_code(c.source)}
         return [replace(r, points=0.0, checked=False, message=HIDDEN_ONLY) if r.grade_id in hidden_only
                 else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
     assignment = assignment or path.parent.name
