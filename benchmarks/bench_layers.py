@@ -186,8 +186,8 @@ def step_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
         times = race(functions, repeats)
         rows.append((label, times))
         if torch is not None:
-            like_for_like.append((f"{label[15:]}, PyTorch with dX", {"numpy": times["numpy"],
-                                                                       "torch": times["torch with dX"]}))
+            like_for_like.append((f"{label.removeprefix('training step, ')}, PyTorch with dX",
+                                  {"numpy": times["numpy"], "torch": times["torch with dX"]}))
     return rows + like_for_like
 
 
