@@ -1,4 +1,4 @@
-"""Submissions built from the release notebooks, for grading tests."""
+"""Submissions built from the release notebooks, and graded cells built from scratch, for tests."""
 from __future__ import annotations
 
 import inspect
@@ -28,3 +28,11 @@ def with_answer(nb: nbformat.NotebookNode, grade_id: str, function: Callable) ->
     cell_by_grade_id(nb, grade_id).source = (
         inspect.getsource(function) + f"\n{grade_id} = {function.__name__}\n")
     return nb
+
+
+def graded_test_cell(grade_id: str, points: float, source: str = "...",
+                     outputs: list | None = None) -> nbformat.NotebookNode:
+    """A locked nbgrader test cell worth `points`, with `source` and (as if executed) `outputs`."""
+    return nbformat.v4.new_code_cell(source, outputs=outputs or [], metadata={"nbgrader": {
+        "grade": True, "grade_id": grade_id, "points": points, "solution": False, "locked": True,
+        "schema_version": 3}})

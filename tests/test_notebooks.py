@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from assignments import paths
 from assignments.notebooks import (NotebookError, fill_solutions, has_code, load_definitions,
                                    question_results, read_notebook)
+from tests.builders import graded_test_cell
 
 
 def write(tmp_path, *cells, name="nb.ipynb"):
@@ -67,16 +68,11 @@ def test_fill_solutions_puts_the_reference_into_the_answer_cells_only():
 
 
 def test_question_results_score_a_test_cell_by_its_errors_only():
-    def grade_cell(grade_id, points, outputs):
-        cell = new_code_cell("...", outputs=outputs)
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "points": points,
-                                     "solution": False, "locked": True, "schema_version": 3}
-        return cell
-
     nb = new_notebook(cells=[
-        grade_cell("ok", 2, [new_output("stream", name="stderr", text="RuntimeWarning: overflow")]),
-        grade_cell("bad", 3, [new_output("error", ename="AssertionError", evalue="wrong sign",
-                                         traceback=[])]),
+        graded_test_cell("ok", 2, outputs=[new_output("stream", name="stderr",
+                                                      text="RuntimeWarning: overflow")]),
+        graded_test_cell("bad", 3, outputs=[new_output("error", ename="AssertionError",
+                                                       evalue="wrong sign", traceback=[])]),
         new_code_cell("not graded", outputs=[new_output("error", ename="E", evalue="", traceback=[])]),
     ])
     results = question_results(nb)

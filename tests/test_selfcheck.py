@@ -10,7 +10,7 @@ from assignments.selfcheck import format_results, known_mistakes, mistake_catalo
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants import cnn, softmax_classifier
 from grader_tests.softmax_classifier import check_softmax, check_softmax_cross_entropy_loss
-from tests.builders import correct_submission
+from tests.builders import correct_submission, graded_test_cell
 
 
 def _failure(check, implementation):
@@ -75,13 +75,9 @@ def test_hidden_check_of_04_prints_the_table_and_the_hint_of_a_real_mistake(tmp_
 
 def test_a_question_with_only_hidden_tests_is_reported_unchecked_not_passed(tmp_path, capsys):
     # Like 05's held-out accuracy: the released test cell is its docstring only.
-    def graded(grade_id, source, points):
-        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
-            "grade": True, "grade_id": grade_id, "points": points, "solution": False, "locked": True}})
-
     nb = nbformat.v4.new_notebook(cells=[
-        graded("test_visible", '"""A visible check (2 points)."""\nassert 1 + 1 == 2', 2),
-        graded("test_hidden_only", '"""Checked when graded (4 points)."""\n# nothing visible', 4)])
+        graded_test_cell("test_visible", 2, '"""A visible check (2 points)."""\nassert 1 + 1 == 2'),
+        graded_test_cell("test_hidden_only", 4, '"""Checked when graded (4 points)."""\n# nothing visible')])
     path = tmp_path / "self.ipynb"
     nbformat.write(nb, path)
     assert main(["check", str(path)]) == 0, "the only check that ran passed"
