@@ -3,6 +3,7 @@ import types
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from assignments import paths
 from assignments.data import get_cifar10_data
@@ -28,6 +29,21 @@ def trained_file(reference, tmp_path_factory):
     reference.Solver(model, data, update_rule=reference.adam, optim_config={"learning_rate": 2e-3},
                      batch_size=32, num_epochs=5, seed=0, verbose=False).train()
     return save_model(tmp_path_factory.mktemp("model") / "cifar10_model.npz", model, config, data["mean_image"])
+
+
+def test_the_reference_network_split_across_threads_computes_the_batchs_loss(reference):
+    """CifarNet.loss splits the batch (assignments.parallel.split_batch); the result is the same."""
+    model = reference.build_model(filters=[4, 8], hidden_dim=16)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((10, 3, 32, 32)), rng.integers(0, 10, 10)
+    with threadpool_limits(2, user_api="blas"):
+        loss, grads = model.loss(X, y)
+        scores = model.loss(X)
+    whole_loss, whole_grads = model.loss_in_one_thread(X, y)
+    assert loss == pytest.approx(whole_loss, rel=1e-5)
+    for name, grad in whole_grads.items():
+        np.testing.assert_allclose(grads[name], grad, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(scores, model.loss_in_one_thread(X), rtol=1e-5, atol=1e-6)
 
 
 def test_a_trained_reference_model_earns_points(reference, trained_file, capsys):
