@@ -59,7 +59,9 @@ def split_batch(loss: Callable, X: np.ndarray, y: np.ndarray | None = None, part
     parts = min(parts or blas_threads(), len(X))
     if parts <= 1:
         return loss(X, y)
-    bounds = np.linspace(0, len(X), parts + 1).round().astype(int)
+    # Python ints, so that the weights are Python floats, which keep the gradients' dtype (a NumPy
+    # float64 weight would turn float32 gradients into float64 ones, and training would slow down).
+    bounds = [len(X) * i // parts for i in range(parts + 1)]
     slices = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
     weights = [(part.stop - part.start) / len(X) for part in slices]
     work = loss if y is None else functools.partial(_weighted, loss)

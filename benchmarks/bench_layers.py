@@ -4,9 +4,11 @@ Times, on the same shapes in float32 (batch 64):
 - the reference layers of 04 (`conv_forward_fast`, `conv_backward_fast`, max and average pooling)
   and PyTorch's, on the convolutions of the two networks below;
 - one training step (forward and backward of the loss, every gradient) of 04's ThreeLayerConvNet
-  as its notebook trains it, and of 05's reference CifarNet, against the same networks in PyTorch;
-  then against PyTorch also computing the images' gradient ("with dX"), which the NumPy step
-  computes because conv_backward_fast always returns dx;
+  as its notebook trains it, and of 05's reference CifarNet, against the same networks in PyTorch.
+  CifarNet splits its batch into one part per BLAS thread, computed at the same time
+  (`assignments.parallel.split_batch`); a row shows its step without the split, all images in one
+  call as 04's network computes them. Then the steps against PyTorch also computing the images'
+  gradient ("with dX"), which the NumPy step computes because conv_backward_fast always returns dx;
 - the naive loops (`conv_forward_naive` / `conv_backward_naive`, and the 04 network built on them)
   against the reference, on 4 images, since loops are slow.
 
@@ -30,11 +32,12 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from assignments import paths
 from assignments.allocator import keep_freed_memory
 from assignments.notebooks import load_definitions
+from assignments.parallel import blas_threads
 from assignments.previous import cnn
 
 try:
@@ -54,11 +57,6 @@ POOL_PARAM = {"pool_height": 2, "pool_width": 2, "stride": 2}
 MNIST_NET = {"num_filters": 32, "filter_size": 5, "hidden_dim": 100, "weight_scale": 1e-2, "reg": 1e-4}
 CIFAR_NET = {"filters": [32, 64], "hidden_dim": 256, "reg": 1e-4}
 LOOP_BATCH = 4
-
-
-def blas_threads() -> int:
-    """The number of threads NumPy's BLAS uses."""
-    return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
 
 
 def race(functions: dict[str, Callable[[], object]], repeats: int, block: int = 5) -> dict[str, float]:
@@ -166,8 +164,9 @@ def torch_step(model: "torch.nn.Module", X: np.ndarray, y: np.ndarray,
 
 
 def step_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
-    """(label, {"numpy": s, "torch": s}) for one training step of each network, then the same
-    against PyTorch computing the images' gradient too, as the NumPy layers do."""
+    """(label, {"numpy": s, "torch": s}) for one training step of each network, then 05's step
+    without its batch split, then the steps against PyTorch computing the images' gradient too, as
+    the NumPy layers do."""
     cifar10 = load_definitions(paths.SOURCE_DIR / "05_cifar10" / "05_cifar10.ipynb")
     y = np.random.default_rng(6).integers(0, 10, BATCH)
     np.random.seed(0)
@@ -175,20 +174,26 @@ def step_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:
                  (1, 28, 28), torch_mnist_net),
                 ("training step, 05 CifarNet (CIFAR-10)", cifar10.CifarNet(**CIFAR_NET),
                  (3, 32, 32), torch_cifar_net)]
-    rows, like_for_like = [], []
+    rows, unsplit, like_for_like = [], [], []
     for label, model, image_shape, torch_model in networks:
         X = random((BATCH, *image_shape), 7)
         functions = {"numpy": lambda: model.loss(X, y)}
+        if hasattr(model, "loss_in_one_thread"):  # 05's CifarNet splits its batch (split_batch)
+            functions["numpy, not split"] = lambda: model.loss_in_one_thread(X, y)
         if torch is not None:
             same_model = torch_model()
             functions["torch"] = torch_step(same_model, X, y)
             functions["torch with dX"] = torch_step(same_model, X, y, image_gradient=True)
         times = race(functions, repeats)
         rows.append((label, times))
+        name = label.removeprefix("training step, ")
+        if "numpy, not split" in times:
+            unsplit.append((f"{name}, batch not split across threads",
+                            {**times, "numpy": times["numpy, not split"]}))
         if torch is not None:
-            like_for_like.append((f"{label.removeprefix('training step, ')}, PyTorch with dX",
+            like_for_like.append((f"{name}, PyTorch with dX",
                                   {"numpy": times["numpy"], "torch": times["torch with dX"]}))
-    return rows + like_for_like
+    return rows + unsplit + like_for_like
 
 
 def loop_rows(repeats: int) -> list[tuple[str, dict[str, float]]]:

@@ -43,6 +43,7 @@ def test_the_reference_network_split_across_threads_computes_the_batchs_loss(ref
     assert loss == pytest.approx(whole_loss, rel=1e-5)
     for name, grad in whole_grads.items():
         np.testing.assert_allclose(grads[name], grad, rtol=1e-4, atol=1e-6)
+        assert grads[name].dtype == model.params[name].dtype == np.float32
     np.testing.assert_allclose(scores, model.loss_in_one_thread(X), rtol=1e-5, atol=1e-6)
 
 

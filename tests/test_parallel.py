@@ -12,9 +12,9 @@ from assignments.parallel import blas_threads, split_batch
 class Softmax:
     """A linear softmax classifier with weight decay: a mean over the images plus a weight term."""
 
-    def __init__(self, reg=0.1):
+    def __init__(self, reg=0.1, dtype=np.float64):
         rng = np.random.default_rng(0)
-        self.params = {"W": rng.standard_normal((6, 4)), "b": rng.standard_normal(4)}
+        self.params = {"W": rng.standard_normal((6, 4)).astype(dtype), "b": rng.standard_normal(4).astype(dtype)}
         self.reg = reg
 
     def loss(self, X, y=None):
@@ -46,6 +46,14 @@ def test_parts_of_unequal_size_give_the_whole_batchs_loss_and_gradients(parts):
     assert split_grads.keys() == grads.keys()
     for name in grads:
         np.testing.assert_allclose(split_grads[name], grads[name], rtol=1e-12)
+
+
+def test_float32_gradients_stay_float32():
+    """A float64 weight would make them float64, and an optimizer then trains in float64, slowly."""
+    model = Softmax(dtype=np.float32)
+    X, y = batch(7)
+    loss, grads = split_batch(model.loss, X.astype(np.float32), y, parts=2)
+    assert {name: grad.dtype for name, grad in grads.items()} == {"W": np.float32, "b": np.float32}
 
 
 def test_scores_come_back_in_the_order_of_the_images():
