@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -33,6 +34,10 @@ def _blas() -> ThreadpoolController:
 @functools.cache
 def _workers(count: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(count, thread_name_prefix="split_batch")
+
+
+# A forked child has none of its parent's threads: it must start its own pool, not wait for those.
+os.register_at_fork(after_in_child=_workers.cache_clear)
 
 
 def blas_threads() -> int:

@@ -1,4 +1,6 @@
 """assignments.parallel: a loss computed on parts of the batch in threads equals the whole batch's."""
+import multiprocessing
+import os
 import threading
 import time
 
@@ -121,3 +123,15 @@ def test_an_error_in_a_part_reaches_the_caller_after_every_part_has_finished():
             split_batch(failing, X, y)
         assert finished == [3]         # the other part was waited for
         assert blas_threads() == 2     # and BLAS has its threads back
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_splits_batches_with_threads_of_its_own():
+    model = Softmax()
+    X, y = batch(8)
+    with threadpool_limits(2, user_api="blas"):
+        expected = split_batch(model.loss, X, y)[0]       # the parent's pool now has a thread
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1) as pool:
+            child_loss = pool.apply_async(split_batch, (model.loss, X, y)).get(timeout=20)
+    assert child_loss[0] == pytest.approx(expected, rel=1e-12)
