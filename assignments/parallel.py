@@ -3,9 +3,10 @@
 NumPy runs its element-wise work (im2col copies, pooling, ReLU, the gradients' adds) on one core;
 only the matrix products use BLAS's threads. In a NumPy CNN most of a training step is such work,
 so a second core barely helps: 05's CifarNet took 60 ms per step of 64 images with one BLAS thread
-and 50 ms with two. A loss that is a mean over the images can instead be computed on equal parts
+and 48 ms with two. A loss that is a mean over the images can instead be computed on equal parts
 of the batch at once, one thread per part (NumPy and BLAS release the interpreter lock while they
-work) with single-threaded BLAS, and the parts combined into the loss of the whole batch: 32 ms.
+work) with single-threaded BLAS, and the parts combined into the loss of the whole batch: 33 ms
+(`benchmarks/bench_layers.py`).
 
 The combination is exact (up to rounding) for a loss of the form
     mean over the images of a per-image loss  +  terms that do not depend on the images
