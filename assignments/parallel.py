@@ -69,14 +69,15 @@ def split_batch(loss: Callable, X: np.ndarray, y: np.ndarray | None = None, part
     # float64 weight would turn float32 gradients into float64 ones, and training would slow down).
     bounds = [len(X) * i // parts for i in range(parts + 1)]
     slices = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
-    weights = [(part.stop - part.start) / len(X) for part in slices]
-    work = loss if y is None else functools.partial(_weighted, loss)
-    arguments = [(X[part], None) if y is None else (weights[i], X[part], y[part])
-                 for i, part in enumerate(slices)]
+    if y is None:
+        tasks = [functools.partial(loss, X[part], None) for part in slices]
+    else:
+        tasks = [functools.partial(_weighted, loss, (part.stop - part.start) / len(X), X[part], y[part])
+                 for part in slices]
     with _blas().limit(limits=1):
-        others = [_workers(parts - 1).submit(work, *args) for args in arguments[1:]]
+        others = [_workers(parts - 1).submit(task) for task in tasks[1:]]
         try:
-            results = [work(*arguments[0])]
+            results = [tasks[0]()]
         finally:
             wait(others)  # no thread still runs when BLAS gets its threads back or an error is raised
         results += [other.result() for other in others]

@@ -18,6 +18,7 @@ import time
 
 from classroom import reference_course
 
+
 def grade(assignment: str, count: int, workers: int, dask: bool) -> float:
     """Seconds to autograde `count` correct submissions of `assignment` in a fresh course with `workers`."""
     with tempfile.TemporaryDirectory() as scratch:
