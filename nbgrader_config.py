@@ -1,10 +1,17 @@
 """nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
+import warnings
+
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
                                     SaveAutoGrades)
+from sqlalchemy.exc import SAWarning
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+# nbgrader 0.9.6 under SQLAlchemy 2 warns "Object of type <SubmittedAssignment> not in session, add
+# operation along ... will not proceed" for every new submission; the rows are written all the same.
+warnings.filterwarnings("ignore", r"Object of type <Submitted\w+> not in session", SAWarning)
 
 c.CourseDirectory.course_id = "dl-course-kit"
 c.CourseDirectory.source_directory = "source"
@@ -52,7 +59,7 @@ c.IgnorePattern.pattern = r"(?s)."
 # Feedback shows the student's mistake (the assertion message) but never hidden test code.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
-    ClearHiddenTests,
+    "assignments.nbgrader_plugins.FeedbackClearHiddenTests",
     "assignments.nbgrader_plugins.HideTestTracebacks",
     CSSHTMLHeaderPreprocessor,
 ]

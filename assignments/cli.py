@@ -10,6 +10,8 @@ from assignments.grading import Course, GradingError, assignment_names, format_s
 from assignments.notebooks import NotebookError
 from assignments.submission import DEFAULT_TIME_LIMIT
 
+GRADES_CSV = "grades_by_question.csv"
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assignments", description=__doc__)
@@ -45,11 +47,20 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("export", help="all grades to a CSV file: nbgrader's columns, status, "
                                            "and every question's score")
-    p.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    p.add_argument("--to", default=GRADES_CSV, help=f"CSV file to write (default: {GRADES_CSV}; nbgrader's own "
+                                                    "`nbgrader export` writes grades.csv)")
     _course_options(p, student=False)
 
+    p = commands.add_parser("reference-submission",
+                            help="submitted/<student>/<assignment>/: the release with the reference solutions "
+                                 "filled in, a model submission to autograde and look at in formgrader")
+    p.add_argument("assignment")
+    p.add_argument("--student", default="reference", help="the student id to submit as (default: reference)")
+    p.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
+
     p = commands.add_parser("demo", help="the whole pipeline on the bundled fixtures, with a grade table")
-    p.add_argument("--workdir", help="keep the scratch course directory here")
+    p.add_argument("--workdir", help="the demo course's folder, kept afterwards (default: demo-course/ in the "
+                                     "kit's folder, replaced by each demo)")
 
     args = parser.parse_args(argv)
     try:
@@ -87,6 +98,10 @@ def _run(args: argparse.Namespace) -> int:
         results = check_notebook(args.notebook, hidden=args.hidden, assignment=args.assignment)
         print(format_results(results))
         return 0 if results and all(r.passed for r in results if r.checked) else 1
+    if args.command == "reference-submission":
+        folder = Course(args.course_dir or paths.REPO_ROOT).submit_reference(args.assignment, args.student)
+        print(f"model submission written to {folder}")
+        return 0
     if args.command == "demo":
         from assignments.demo import run_demo
 

@@ -1,28 +1,43 @@
 """`python -m assignments demo`: the kit's main job on the bundled fixtures, end to end.
 
-1. release/ is current and leak-free; 2. every source notebook (the reference solution) runs and
-passes its tests; 3. a reference submission and an untouched release are autograded by nbgrader
-in a scratch course (the reference must get every autograded point, the release none; written
-answers wait for manual grading); 4. feedback and a CSV export are generated.
+1. release/ is current and leak-free; 2. for every assignment, a reference submission (the release
+with the source solutions filled in, so every reference notebook runs) and an untouched release
+are autograded by nbgrader in a demo course (the reference must get every autograded point, the
+release none; written answers wait for manual grading), and feedback is generated; 3. the grades
+are exported to CSV. The demo course is kept (default `demo-course/` in the kit's folder) to look at.
 """
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 from assignments import paths
-from assignments.grading import Course, assignment_names, format_scores
-from assignments.notebooks import (execute_notebook, fill_solutions, question_results,
-                                   read_notebook)
+from assignments.grading import Course, GradingError, assignment_names, format_scores
 from assignments.release import release_differences
+from assignments.sandbox import sandbox_problem
+from assignments.submission import BLAS_THREAD_VARIABLES
+
+DEFAULT_WORKDIR = paths.REPO_ROOT / "demo-course"
+MARKER = ".dlkit-demo-course"  # the demo replaces only a folder that carries its own marker
 
 
 def run_demo(workdir: str | Path | None = None) -> bool:
-    """Run the four steps, printing what happens; True when every promise held."""
+    """Run the three steps, printing what happens; True when every promise held.
+
+    Inputs: workdir, the demo course's folder: new, empty, or an earlier demo course, which is
+    replaced (default `demo-course/` in the kit's folder).
+    Raises GradingError before anything long starts when this machine cannot grade (no jail) or
+    when workdir holds other files.
+    """
+    problem = sandbox_problem()
+    if problem:
+        raise GradingError(f"this machine cannot grade yet: {problem}. Run `bash setup.sh` as root, which "
+                           "installs the system packages grading needs.")
+    root = _fresh_folder(Path(workdir) if workdir else DEFAULT_WORKDIR)
+    for name in BLAS_THREAD_VARIABLES:  # one BLAS thread per kernel: fast on the small fixtures, and
+        os.environ.setdefault(name, "1")  # no spinning threads when the machine is busy (see grading)
     names = assignment_names()
     ok = True
     print(f"1. release/ against a fresh nbgrader generate_assignment ({', '.join(names)})")
@@ -31,46 +46,42 @@ def run_demo(workdir: str | Path | None = None) -> bool:
         ok &= not differences
         print(f"   {name}: " + ("up to date, no leaks" if not differences else "; ".join(differences)))
 
-    print("2. reference notebooks (source/) executed on the available data")
-    for notebook in sorted(paths.SOURCE_DIR.glob("*/*.ipynb")):
+    course = Course.scratch(root, names)
+    print(f"2. nbgrader autograde and feedback of a reference and an empty submission, in {course.root}")
+    for name in names:
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as scratch:  # files the notebook writes stay out of source/
-            results = question_results(execute_notebook(read_notebook(notebook), scratch))
-        failed = [r.grade_id for r in results if not r.passed]
-        ok &= not failed
-        print(f"   {notebook.relative_to(paths.REPO_ROOT)}: {len(results) - len(failed)}/{len(results)} "
-              f"questions pass in {time.perf_counter() - start:.1f} s" + (f", FAILED {failed}" if failed else ""))
-
-    with tempfile.TemporaryDirectory() as scratch:
-        course = Course.scratch(workdir or scratch, names)
-        print(f"3. nbgrader autograde of a reference and an empty submission in {course.root}")
-        for name in names:
-            _submit(course, name)
-            course.autograde(name)
-            course.feedback(name)
-        rows = course.scores()
-        print(format_scores(rows))
-        for row in rows:
-            if row.student == "reference" and not row.full_autograded_marks:
-                ok = False
-                print(f"   UNEXPECTED: the reference lost autograded marks on {row.assignment}")
-            if row.student == "empty" and row.score != 0:
-                ok = False
-                print(f"   UNEXPECTED: the empty submission scored {row.score:g} on {row.assignment}")
-        csv_path = course.export(course.root / "grades.csv")
-        print(f"4. feedback in {course.root / 'feedback'}; grades exported to {csv_path}")
+        _submit(course, name)
+        course.autograde(name)
+        course.feedback(name)
+        print(f"   {name}: {time.perf_counter() - start:.0f} s")
+    rows = course.scores()
+    print(format_scores(rows))
+    for row in rows:
+        if row.student == "reference" and not row.full_autograded_marks:
+            ok = False
+            print(f"   UNEXPECTED: the reference lost autograded marks on {row.assignment}")
+        if row.student == "empty" and row.score != 0:
+            ok = False
+            print(f"   UNEXPECTED: the empty submission scored {row.score:g} on {row.assignment}")
+    csv_path = course.export(course.root / "grades_by_question.csv")
+    print(f"3. grades exported to {csv_path}\n   feedback (HTML per student): {course.root / 'feedback'}\n"
+          f"   the demo course is kept; formgrader shows it: cd {course.root} && jupyter lab")
     print("demo: all good" if ok else "demo: FAILED (see above)")
     return ok
 
 
+def _fresh_folder(folder: Path) -> Path:
+    """`folder`, empty and marked as a demo course; an earlier demo course there is removed first."""
+    if (folder / MARKER).exists():
+        shutil.rmtree(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise GradingError(f"{folder} is not empty: give --workdir a new or empty folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).touch()
+    return folder
+
+
 def _submit(course: Course, assignment: str) -> None:
     """submitted/reference: the release with the source solutions; submitted/empty: the release."""
-    for released in sorted((paths.RELEASE_DIR / assignment).glob("*.ipynb")):
-        source = read_notebook(paths.SOURCE_DIR / assignment / released.name)
-        for student in ("reference", "empty"):
-            folder = course.root / "submitted" / student / assignment
-            folder.mkdir(parents=True, exist_ok=True)
-            if student == "empty":
-                shutil.copy(released, folder / released.name)
-            else:
-                nbformat.write(fill_solutions(read_notebook(released), source), folder / released.name)
+    course.submit_reference(assignment, "reference")
+    shutil.copytree(course.root / "release" / assignment, course.root / "submitted" / "empty" / assignment)

@@ -19,10 +19,22 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
+import nbformat
+
 from assignments import paths
 from assignments.leaks import find_leaks, hidden_test_lines
-from assignments.submission import (DEFAULT_TIME_LIMIT, STATUS_DIR, SubmissionOutcome, grade_submission,
-                                    read_outcome, run_nbgrader, status_summary, write_outcome)
+from assignments.notebooks import fill_solutions, read_notebook
+from assignments.submission import (BLAS_THREAD_VARIABLES, DEFAULT_TIME_LIMIT, STATUS_DIR, SubmissionOutcome,
+                                    grade_submission, read_outcome, run_nbgrader, status_summary, write_outcome)
+
+
+def _kernel_threads(slots: int) -> int | None:
+    """BLAS threads of each grading kernel when `slots` grade at once: the cores shared out, or None
+    (inherit) when the environment sets them; OpenBLAS threads waiting for a core that other work
+    keeps busy spin, so on a busy machine `OPENBLAS_NUM_THREADS=1` is much faster."""
+    if any(name in os.environ for name in BLAS_THREAD_VARIABLES):
+        return None
+    return max(1, (os.cpu_count() or 1) // slots)
 
 
 class GradingError(Exception):
@@ -80,7 +92,27 @@ class Course:
         shutil.copy(paths.REPO_ROOT / "nbgrader_config.py", directory)
         for name in assignments or assignment_names():
             shutil.copytree(paths.SOURCE_DIR / name, directory / "source" / name, dirs_exist_ok=True)
+            shutil.copytree(paths.RELEASE_DIR / name, directory / "release" / name, dirs_exist_ok=True)
         return cls(directory)
+
+    def submit_reference(self, assignment: str, student: str = "reference") -> Path:
+        """Write a model submission: `submitted/<student>/<assignment>/` gets the release notebooks with
+        the reference solutions of source/ in their answer cells. Returns that folder.
+
+        Instructors grade it to see what full marks look like (formgrader, feedback, export).
+        """
+        release = self.root / "release" / assignment
+        if not (self.root / "source" / assignment).is_dir():
+            known = ", ".join(sorted(p.name for p in (self.root / "source").glob("*") if p.is_dir()))
+            raise GradingError(f"no assignment {assignment!r} in {self.root / 'source'}; the assignments are: {known}")
+        if not release.is_dir():
+            raise GradingError(f"{release} does not exist: run `python -m assignments release {assignment}` first")
+        folder = self.root / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        for released in sorted(release.glob("*.ipynb")):
+            source = read_notebook(self.root / "source" / assignment / released.name)
+            nbformat.write(fill_solutions(read_notebook(released), source), folder / released.name)
+        return folder
 
     def nbgrader(self, *args: str) -> str:
         """Run `nbgrader ARGS` in the course; return its log, raise GradingError when it fails."""
@@ -135,8 +167,7 @@ class Course:
             return []
         slots = max(1, workers)
         task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
-                       time_limit=time_limit,
-                       threads=1 if scheduler else max(1, (os.cpu_count() or 1) // slots))
+                       time_limit=time_limit, threads=1 if scheduler else _kernel_threads(slots))
         if scheduler or dask:
             return _on_dask(task, students, assignment, self.root, scheduler, slots)
         with ThreadPoolExecutor(slots) as pool:

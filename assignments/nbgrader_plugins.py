@@ -1,11 +1,27 @@
 """nbconvert preprocessors that nbgrader_config.py plugs into nbgrader's pipelines."""
 from __future__ import annotations
 
+import copy
+
 from nbformat import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from traitlets import List
 
 
-class HideTestTracebacks(NbGraderPreprocessor):
+class FeedbackPreprocessor(NbGraderPreprocessor):
+    """An nbgrader preprocessor of the feedback pipeline. nbconvert's HTML exporter configures
+    `display_data_priority` for every converter; nbgrader's preprocessors do not declare it
+    configurable, so each one warned "Config option `display_data_priority` not recognized"."""
+
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value, config=True)
+
+
+class FeedbackClearHiddenTests(ClearHiddenTests, FeedbackPreprocessor):
+    """nbgrader's ClearHiddenTests (configured as `c.ClearHiddenTests`), without that warning."""
+
+
+class HideTestTracebacks(FeedbackPreprocessor):
     """Reduce each error in a graded test cell to `Name: message`.
 
     A traceback quotes the failing lines of the test cell, hidden tests included; the assertion
@@ -30,6 +46,10 @@ class RestoreMissingCells(OverwriteCells):
 
     A duplicated cell (a student copied a test cell) is left by DeduplicateIds with empty nbgrader
     metadata, which made nbgrader's own lookup of task cells crash; it becomes a plain cell.
+
+    nbgrader warns "Attribute 'checksum' ... has changed!" for every test cell with hidden tests,
+    since the release leaves them out; that change is expected and not reported. A locked cell
+    whose text differs from the released one (the student edited it) is still reported.
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict):
@@ -55,3 +75,26 @@ class RestoreMissingCells(OverwriteCells):
             restored.setdefault("id", grade_cell.name)
             nb.cells.insert(max(before) + 1 if before else 0, restored)
         return nb, resources
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
+        self._cell_as_released = self._as_released(cell)
+        return super().preprocess_cell(cell, resources, index)
+
+    def report_change(self, name: str, attr: str, old, new) -> None:
+        if not (attr == "checksum" and self._cell_as_released):
+            super().report_change(name, attr, old, new)
+
+    def _as_released(self, cell: NotebookNode) -> bool:
+        """Whether the cell's text is its source cell's with the hidden tests left out, as released."""
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        try:
+            source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return False
+        released = copy.deepcopy(cell)
+        released.source = source.source
+        try:
+            ClearHiddenTests(enforce_metadata=False).preprocess_cell(released, {}, 0)
+        except RuntimeError:  # unbalanced markers in the source: nothing to compare with
+            return False
+        return released.source == cell.source

@@ -6,11 +6,14 @@ notebook defines without running its data-loading or training cells.
 from __future__ import annotations
 
 import ast
+import os
+import tempfile
 import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
@@ -187,6 +190,22 @@ def execute_notebook(nb: NotebookNode, working_dir: str | Path,
     """
     executed = nbformat.from_dict(nb)
     client = NotebookClient(executed, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            kernel_manager_class=LocalSocketKernelManager,
                             resources={"metadata": {"path": str(working_dir)}})
     client.execute()
     return executed
+
+
+class LocalSocketKernelManager(KernelManager):
+    """A kernel manager that talks to its kernel over Unix sockets in a private folder instead of TCP
+    ports: no port that another user of the machine could reach, and no "running over TCP without
+    encryption" warning from the kernel. The sockets are removed with the kernel."""
+
+    def __init__(self, **kwargs):
+        self._sockets = tempfile.TemporaryDirectory(prefix="dlkit-kernel-")
+        super().__init__(transport="ipc", ip=os.path.join(self._sockets.name, "kernel"), **kwargs)
+
+    def cleanup_resources(self, restart: bool = False) -> None:
+        super().cleanup_resources(restart=restart)
+        if not restart:
+            self._sockets.cleanup()

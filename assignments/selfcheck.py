@@ -18,12 +18,14 @@ from functools import cache
 from pathlib import Path
 
 from assignments import paths
-from assignments.grading import Course, GradingError
+from assignments.grading import Course, GradingError, assignment_names
 from assignments.notebooks import (QuestionResult, execute_notebook, grade_cells, has_code, nbgrader_meta,
                                    question_results, read_notebook)
 from assignments.sandbox import sandbox_problem
 
 HIDDEN_ONLY = "checked by hidden tests only: run `python -m assignments check --hidden` to grade it"
+NOT_ANSWERED = ("not answered yet: the function it tests (or one that function uses) still raises "
+                "NotImplementedError; fill in its YOUR CODE HERE part")
 
 
 def check_notebook(path: str | Path, hidden: bool = False,
@@ -43,11 +45,10 @@ def check_notebook(path: str | Path, hidden: bool = False,
         hidden_only = {nbgrader_meta(c)["grade_id"] for c in grade_cells(nb) if not has_code(c.source)}
         return [replace(r, points=0.0, checked=False, message=HIDDEN_ONLY) if r.grade_id in hidden_only
                 else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
-    assignment = assignment or path.parent.name
-    source = paths.SOURCE_DIR / assignment
-    if not source.is_dir():
-        raise GradingError(f"no assignment {assignment!r} in {paths.SOURCE_DIR}; pass --assignment")
+    source = _assignment_source(assignment, path)
+    assignment = source.name
     name = _source_notebook_name(source, path.name)
+    _check_belongs(nb, path.name, source / name)
     with tempfile.TemporaryDirectory() as scratch:
         course = Course.scratch(scratch, [assignment])
         if sandbox_problem():  # grade unjailed where jails cannot run: it is the student's own notebook
@@ -58,6 +59,37 @@ def check_notebook(path: str | Path, hidden: bool = False,
         shutil.copy(path, submitted / name)
         course.autograde(assignment, "self")
         return question_results(read_notebook(course.root / "autograded" / "self" / assignment / name))
+
+
+def _assignment_source(assignment: str | None, path: Path) -> Path:
+    """The source folder of `assignment` (default: the notebook's folder name); GradingError if none."""
+    source = paths.SOURCE_DIR / (assignment or path.parent.name)
+    if source.is_dir():
+        return source
+    known = ", ".join(assignment_names())
+    if assignment:
+        raise GradingError(f"no assignment {assignment!r} in {paths.SOURCE_DIR}; the assignments are: {known}")
+    raise GradingError(f"{path} is in the folder {path.parent.name!r}, which is no assignment; pass "
+                       f"--assignment with one of: {known}")
+
+
+def _check_belongs(nb, submitted_name: str, source_notebook: Path) -> None:
+    """GradingError when the notebook has graded cells but none of `source_notebook`'s (another
+    assignment's notebook), naming the assignment it does belong to where one matches."""
+    def ids(notebook) -> set:  # answer and test cells (prose cells such as "setup" recur in every assignment)
+        return {nbgrader_meta(c)["grade_id"] for c in notebook.cells
+                if nbgrader_meta(c).get("grade") or nbgrader_meta(c).get("solution")}
+
+    own = ids(nb)
+    if not own or own & ids(read_notebook(source_notebook)):
+        return
+    assignment = source_notebook.parent.name
+    message = f"{submitted_name} is not a notebook of {assignment}: none of its graded cells belong to it"
+    matches = [name for name in assignment_names() if name != assignment and any(
+        own & ids(read_notebook(other)) for other in (paths.SOURCE_DIR / name).glob("*.ipynb"))]
+    if matches:
+        message += f". It looks like {matches[0]}: pass --assignment {matches[0]}"
+    raise GradingError(message)
 
 
 def _source_notebook_name(source: Path, submitted_name: str) -> str:
@@ -105,7 +137,8 @@ def format_results(results: list[QuestionResult]) -> str:
     lines = [f"{'question'.ljust(width)}  points  result"]
     mistakes = {r.grade_id: known_mistakes(r.message) for r in results if not r.passed}
     for r in results:
-        outcome = "hidden only" if not r.checked else "passed" if r.passed else "FAILED"
+        outcome = ("hidden only" if not r.checked else "passed" if r.passed else
+                   "FAILED  not answered yet" if _not_answered(r) else "FAILED")
         row = f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  {outcome}"
         if mistakes.get(r.grade_id):
             row += "  looks like: " + "; ".join(m.name for m in mistakes[r.grade_id])
@@ -118,5 +151,11 @@ def format_results(results: list[QuestionResult]) -> str:
                   for grade_id, found in mistakes.items() for m in found]
     for r in results:
         if not r.passed:
-            lines += ["", f"{r.grade_id}:", *("  " + line for line in r.message.splitlines())]
+            message = NOT_ANSWERED if _not_answered(r) else r.message
+            lines += ["", f"{r.grade_id}:", *("  " + line for line in message.splitlines())]
     return "\n".join(lines)
+
+
+def _not_answered(result: QuestionResult) -> bool:
+    """The test failed only because a function is still the released stub (a bare NotImplementedError)."""
+    return result.message.strip() in ("NotImplementedError:", "NotImplementedError")

@@ -85,6 +85,8 @@ class NbgraderRun:
         return "database is locked" in self.log
 
 
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
                  time_limit: float | None = None) -> NbgraderRun:
     """Run `nbgrader ARGS` in the course `root` and wait for it.
@@ -99,8 +101,7 @@ def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
     # nbgrader runs `alembic` and kernels by name: they live beside this interpreter.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     if threads:
-        env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                      "MKL_NUM_THREADS")})
+        env.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
     process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

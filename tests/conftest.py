@@ -1,10 +1,28 @@
 """Shared fixtures: every assignment's reference solution and released stubs, loaded as modules, and
 one audited run of each reference notebook."""
+import os
+
+import numpy  # noqa: F401  (loaded before the line below: this process keeps its BLAS threads)
 import pytest
 
 from assignments import paths
 from assignments.notebooks import load_definitions, read_notebook
+from assignments.submission import BLAS_THREAD_VARIABLES
 from tests.audited_run import execute_audited
+from tests.system_tools import missing_tools
+
+# Kernels and nbgrader processes started by the tests use one BLAS thread. The tests check behaviour,
+# not speed, and OpenBLAS threads that wait for a core other work keeps busy spin: with two threads
+# on a loaded 2-core machine a small training step took 20 times longer (benchmarks measure speed).
+for name in BLAS_THREAD_VARIABLES:
+    os.environ.setdefault(name, "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Stop before any test runs when the selected tests need a system tool this machine lacks."""
+    problems = missing_tools(items)
+    if problems:
+        pytest.exit("missing system tools:\n  " + "\n  ".join(problems), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def _definitions(directory, assignment):

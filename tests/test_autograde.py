@@ -110,3 +110,14 @@ def test_the_cli_autograde_prints_the_grade_table(graded, capsys):
     assert main(["autograde", ASSIGNMENT, "--student", "reference", "--course-dir", str(graded.root)]) == 0
     table = capsys.readouterr().out
     assert "reference" in table and "test_softmax" in table and "2/2" in table
+
+
+def test_nbgrader_warns_only_of_what_a_student_changed(graded):
+    """The release leaves out hidden tests, so every such test cell's checksum differs from the source's:
+    nbgrader's warning is kept for a locked cell the student edited, and dropped otherwise."""
+    edited = graded.nbgrader("autograde", ASSIGNMENT, "--student=edited_test", "--force")
+    assert "Attribute 'checksum' for cell test_softmax has changed!" in edited
+    unchanged = graded.nbgrader("autograde", ASSIGNMENT, "--student=reference", "--force")
+    assert "has changed!" not in unchanged and "SAWarning" not in unchanged
+    feedback = graded.nbgrader("generate_feedback", ASSIGNMENT, "--student=reference", "--force")
+    assert "not recognized" not in feedback

@@ -31,10 +31,10 @@ from assignments.grading import Course
 from assignments.notebooks import cell_by_grade_id, read_notebook
 from grader_tests.mutants.softmax_classifier import softmax_normalised_over_batch
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
+from tests.system_tools import CHROMIUM
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = paths.REPO_ROOT / "test-artifacts"
 START_TIMEOUT = 60  # seconds for JupyterLab to answer
 UI_TIMEOUT = 60_000  # milliseconds for the page to show something
@@ -110,7 +110,7 @@ def _stop(server):
 def browser():
     """Headless Debian Chromium under Playwright; a missing browser is a failure, not a skip."""
     if not CHROMIUM.exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (setup.sh does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,5 +1,6 @@
 """`python -m assignments`: help, self-check with and without hidden tests, error handling."""
 import re
+import shutil
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 def test_help_lists_every_command():
     done = subprocess.run([sys.executable, "-m", "assignments", "--help"], capture_output=True, text=True)
     assert done.returncode == 0
-    for command in ("release", "check", "autograde", "feedback", "export", "demo"):
+    for command in ("release", "check", "autograde", "feedback", "export", "reference-submission", "demo"):
         assert command in done.stdout
 
 
@@ -75,3 +76,54 @@ def test_check_of_a_file_that_is_not_a_notebook_is_a_clear_error(tmp_path, capsy
     path.write_text("{")
     assert main(["check", str(path)]) == 2
     assert "is not a valid Jupyter notebook" in capsys.readouterr().err
+
+
+def test_check_says_an_unanswered_question_is_not_answered_yet(capsys):
+    assert main(["check", str(paths.RELEASE_DIR / SOFTMAX_NB)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"test_softmax +0/2 +FAILED  not answered yet", out)
+    assert "test_softmax:\n  not answered yet: the function it tests (or one that function uses) still raises " \
+           "NotImplementedError; fill in its YOUR CODE HERE part" in out
+    assert "NotImplementedError: \n" not in out
+
+
+def test_hidden_check_of_another_assignment_s_notebook_says_which_it_is(tmp_path, capsys):
+    path = tmp_path / "01_softmax" / "01_softmax.ipynb"  # 02's notebook, saved under 01's name
+    path.parent.mkdir()
+    shutil.copy(paths.RELEASE_DIR / "02_fully_connected" / "02_fully_connected.ipynb", path)
+    assert main(["check", str(path), "--hidden"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: 01_softmax.ipynb is not a notebook of 01_softmax: none of "
+                                               "its graded cells belong to it. It looks like 02_fully_connected: "
+                                               "pass --assignment 02_fully_connected")
+
+
+def test_hidden_check_of_an_unknown_assignment_lists_the_assignments(capsys):
+    assert main(["check", str(paths.RELEASE_DIR / SOFTMAX_NB), "--hidden", "--assignment", "99_nope"]) == 2
+    error = capsys.readouterr().err
+    assert f"error: no assignment '99_nope' in {paths.SOURCE_DIR}; the assignments are: 01_softmax, " in error
+    assert "pass --assignment" not in error
+
+
+def test_check_talks_to_its_kernel_over_private_sockets_and_leaves_no_files(tmp_path, capfd):
+    path = tmp_path / "01_softmax" / "01_softmax.ipynb"
+    path.parent.mkdir()
+    nbformat.write(correct_submission(SOFTMAX_NB), path)
+    assert main(["check", str(path)]) == 0
+    assert "without encryption" not in capfd.readouterr().err
+    assert sorted(p.name for p in path.parent.iterdir()) == ["01_softmax.ipynb"]
+
+
+def test_reference_submission_writes_the_release_with_the_reference_answers(tmp_path, capsys):
+    from assignments.grading import Course
+    from assignments.notebooks import cell_by_grade_id, nbgrader_meta, read_notebook
+
+    course = Course.scratch(tmp_path, ["01_softmax"])
+    assert main(["reference-submission", "01_softmax", "--student", "model", "--course-dir", str(course.root)]) == 0
+    written = course.root / "submitted" / "model" / "01_softmax" / "01_softmax.ipynb"
+    assert f"model submission written to {written.parent}" in capsys.readouterr().out
+    submission, source = read_notebook(written), read_notebook(paths.SOURCE_DIR / SOFTMAX_NB)
+    answers = [c for c in submission.cells if nbgrader_meta(c).get("solution")]
+    assert answers and all(c.source == cell_by_grade_id(source, nbgrader_meta(c)["grade_id"]).source for c in answers)
+    assert "BEGIN HIDDEN TESTS" not in written.read_text()
+    assert main(["reference-submission", "01_nope", "--course-dir", str(course.root)]) == 2
+    assert "no assignment '01_nope'" in capsys.readouterr().err

@@ -47,3 +47,14 @@ def test_students_are_the_submission_folders_matching_the_glob(tmp_path):
     (course.root / "submitted" / "cy" / "02_fully_connected").mkdir(parents=True)
     assert course.students("01_softmax") == ["ann", "bea", "bob"]
     assert course.students("01_softmax", "b*") == ["bea", "bob"]
+
+
+def test_grading_kernels_share_the_cores_unless_the_environment_sets_blas_threads(monkeypatch):
+    from assignments import grading
+
+    for name in grading.BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(grading.os, "cpu_count", lambda: 8)
+    assert [grading._kernel_threads(slots) for slots in (1, 2, 3, 16)] == [8, 4, 2, 1]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert grading._kernel_threads(1) is None  # inherited: the kernels get the user's setting

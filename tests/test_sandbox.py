@@ -17,6 +17,8 @@ from assignments import sandbox
 from assignments.paths import REPO_ROOT
 from assignments.sandbox import Limits, SandboxUnavailable, prepare_scratch, sandbox_problem, sandboxed
 
+pytestmark = pytest.mark.jail
+
 
 @pytest.fixture(autouse=True)
 def jails_work():
@@ -160,10 +162,8 @@ except MemoryError:
 
 
 def test_cpu_limit_kills_a_busy_loop(scratch):
-    start = time.monotonic()
     status, _, _ = run_jailed("while True: pass", scratch, limits=Limits(cpu_seconds=1))
     assert status == 128 + signal.SIGXCPU
-    assert time.monotonic() - start < 10
 
 
 def test_imports_only_the_packages_passed(scratch):
