@@ -393,3 +393,80 @@ def test_cifar10_archive_without_the_batches_folder_is_refused(get_cifar10, tmp_
     serve({"readme.txt": b"hello"})
     assert module.main(["--dir", str(tmp_path), "--retries", "0"]) == 1
     assert "holds no cifar-10-batches-py/ folder" in capsys.readouterr().err
+
+
+# --- get_fashion_mnist.py -----------------------------------------------------------------------
+
+@pytest.fixture
+def get_fashion(server, tmp_path, monkeypatch):
+    """get_fashion_mnist.py with a Debian package folder of its own (the MNIST fixture's files
+    compressed again, as Debian did) and the local server as the official host, both checked
+    against the fixture's hashes."""
+    module = load_script("get_fashion_mnist")
+    debian = tmp_path / "debian" / "fashion-mnist"
+    debian.mkdir(parents=True)
+    for name, data in fixture_mnist_bytes().items():
+        (debian / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=9))
+    folder, url = server
+    (folder / "fashion").mkdir()
+    for name in MNIST_NAMES:
+        shutil.copy(paths.FIXTURES_DIR / "mnist" / name, folder / "fashion" / name)
+    monkeypatch.setattr(module, "DEBIAN_DIR", debian)
+    monkeypatch.setattr(module, "IDX_SHA256", {name: hashlib.sha256(data).hexdigest()
+                                               for name, data in fixture_mnist_bytes().items()})
+    monkeypatch.setattr(module, "MIRRORS", [url + "gone/", url + "fashion/"])
+    monkeypatch.setattr(module, "SHA256", {name: sha256(folder / "fashion" / name) for name in MNIST_NAMES})
+    return module
+
+
+def test_fashion_from_the_debian_package_when_installed(get_fashion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLKIT_DATA_DIR", str(tmp_path / "data"))
+    assert get_fashion.main([]) == 0
+    target = tmp_path / "data" / "fashion-mnist"
+    for name in MNIST_FILES.values():  # Debian's files, as they are
+        assert (target / f"{name}.gz").read_bytes() == (get_fashion.DEBIAN_DIR / f"{name}.gz").read_bytes()
+    assert_fixture_written(target)
+    source = (target / "SOURCE.txt").read_text()
+    assert source.startswith("full Fashion-MNIST (500 train / 100 test)\nCopied by data_scripts/get_fashion_mnist.py "
+                             "from Debian's package dataset-fashion-mnist")
+    assert locate_dataset("fashion-mnist") == (target, "full Fashion-MNIST (500 train / 100 test)")
+    assert "ready in" in capsys.readouterr().out
+
+
+def test_fashion_downloaded_without_the_debian_package(get_fashion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(get_fashion, "DEBIAN_DIR", tmp_path / "not-installed")
+    target = tmp_path / "fashion-mnist"
+    assert get_fashion.main(["--dir", str(target), "--retries", "0"]) == 0
+    for name in MNIST_NAMES:
+        assert (target / name).read_bytes() == (paths.FIXTURES_DIR / "mnist" / name).read_bytes()
+    assert (target / "SOURCE.txt").read_text().startswith("full Fashion-MNIST (500 train / 100 test)\nDownloaded")
+    assert "gone/train-images-idx3-ubyte.gz failed" in capsys.readouterr().err
+
+
+def test_fashion_debian_file_with_other_content_is_refused(get_fashion, tmp_path, capsys):
+    path = get_fashion.DEBIAN_DIR / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:-1] + b"\x09"))
+    target = tmp_path / "fashion-mnist"
+    assert get_fashion.main(["--source", "debian", "--dir", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: SHA-256 mismatch: expected {get_fashion.IDX_SHA256['train-labels-idx1-ubyte']}" in err
+    assert "get_fashion_mnist.py" in err
+    assert not target.exists() or not list(target.iterdir())
+
+
+def test_fashion_debian_source_without_the_package_says_how_to_install_it(get_fashion, tmp_path, monkeypatch,
+                                                                         capsys):
+    monkeypatch.setattr(get_fashion, "DEBIAN_DIR", tmp_path / "not-installed")
+    assert get_fashion.main(["--source", "debian", "--dir", str(tmp_path / "f")]) == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_the_installed_debian_package_holds_the_official_fashion_mnist(tmp_path):
+    # The real package (apt-get install dataset-fashion-mnist) against the script's official sums.
+    module = load_script("get_fashion_mnist")
+    assert module.DEBIAN_DIR.is_dir(), "apt-get install dataset-fashion-mnist (the kit's setup installs it)"
+    assert module.main(["--source", "debian", "--dir", str(tmp_path)]) == 0
+    X_train, y_train, X_test, y_test = load_mnist(tmp_path, "fashion-mnist")
+    assert X_train.shape == (60000, 1, 28, 28) and X_test.shape == (10000, 1, 28, 28)
+    np.testing.assert_array_equal(np.bincount(y_train), [6000] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test), [1000] * 10)
