@@ -299,7 +299,7 @@ def subtract_mean(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
 
 # --- what notebooks call ------------------------------------------------------------------------
 
-def _prepare(arrays: tuple[np.ndarray, ...], description: str, class_names: list[str],
+def _prepare(arrays: tuple[np.ndarray, ...], name: str, description: str, class_names: list[str],
              num_validation: int | None, center: bool, flatten: bool, seed: int,
              verbose: bool) -> dict[str, Any]:
     """The body of get_mnist_data / get_cifar10_data, from loaded (X_train, y_train, X_test, y_test)."""
@@ -318,7 +318,7 @@ def _prepare(arrays: tuple[np.ndarray, ...], description: str, class_names: list
               + (", mean training image subtracted" if center else ""))
     return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
             "X_test": X_test, "y_test": y_test, "class_names": class_names,
-            "mean_image": mean_image, "description": description}
+            "mean_image": mean_image, "name": name, "description": description}
 
 
 def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True,
@@ -342,6 +342,7 @@ def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True
     - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
     - "class_names": "0" ... "9" (MNIST) or "T-shirt/top" ... "Ankle boot" (Fashion-MNIST).
     - "mean_image": the subtracted mean image, float32 (1, 28, 28), or None.
+    - "name": "MNIST" or "Fashion-MNIST", for titles.
     - "description": which data this is (see `locate_dataset`).
     """
     dataset = dataset or course.dataset()
@@ -349,7 +350,7 @@ def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True
         raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(course.DATASETS)}")
     directory, description = locate_dataset(dataset)
     class_names = FASHION_MNIST_CLASSES if dataset == "fashion-mnist" else [str(d) for d in range(10)]
-    return _prepare(load_mnist(directory, dataset), description, class_names, num_validation,
+    return _prepare(load_mnist(directory, dataset), TITLES[dataset], description, class_names, num_validation,
                     subtract_mean, flatten, seed, verbose)
 
 
@@ -372,10 +373,11 @@ def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = Tr
     - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
     - "class_names": the 10 names from batches.meta ("airplane", "automobile", ...).
     - "mean_image": the subtracted mean image, float32 (3, 32, 32), or None.
+    - "name": "CIFAR-10", for titles.
     - "description": which data this is (see `locate_dataset`).
     """
     directory, description = locate_dataset("cifar10")
-    return _prepare(load_cifar10(directory), description, load_cifar10_class_names(directory),
+    return _prepare(load_cifar10(directory), TITLES["cifar10"], description, load_cifar10_class_names(directory),
                     num_validation, subtract_mean, flatten, seed, verbose)
 
 
