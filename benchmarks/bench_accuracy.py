@@ -78,12 +78,13 @@ def measure(assignment: str) -> dict:
     return {**result, "seconds_per_epoch": cell_seconds(train_cell) / result["epochs"]}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status (1: data not full, or a model missed its target)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignments", nargs="+", choices=sorted(MAIN_MODELS), default=sorted(MAIN_MODELS))
     parser.add_argument("--dataset", choices=course.DATASETS, help="default: the course's (course.toml)")
     parser.add_argument("--note", default="", help="conditions of the run, recorded with the figures")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     dataset = args.dataset or course.dataset()
     os.environ["DLKIT_DATASET"] = dataset  # the notebooks' kernels inherit it
     directory, description = locate_dataset(dataset)
