@@ -9,15 +9,23 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# command that must exist -> the Debian package that provides it, and why the kit needs it
+# a command (or an absolute path) that must exist -> the Debian package that provides it, and why
 REQUIRED=(
   "bwrap bubblewrap the grading jail (assignments/sandbox.py): every autograde and the demo"
   "prlimit util-linux resource limits of the grading jail"
   "setpriv util-linux the grading jail's own user id"
   "chromium chromium the browser tests (tests/test_browser.py)"
+  "/usr/share/datasets/fashion-mnist dataset-fashion-mnist Fashion-MNIST offline (data_scripts/get_fashion_mnist.py and its test)"
 )
 
 say() { printf 'setup: %s\n' "$*"; }
+
+present() {  # a command on PATH, or an absolute path that exists
+  case "$1" in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
 
 python_ok() {
   python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
@@ -27,7 +35,7 @@ missing_packages() {  # prints the Debian packages whose commands are missing, o
   local line tool package
   for line in "${REQUIRED[@]}"; do
     read -r tool package _ <<<"$line"
-    command -v "$tool" >/dev/null 2>&1 || echo "$package"
+    present "$tool" || echo "$package"
   done
   command -v python3 >/dev/null 2>&1 && ! python_ok && echo python3-venv
   return 0
@@ -37,7 +45,7 @@ explain_missing() {
   local line tool package why
   for line in "${REQUIRED[@]}"; do
     read -r tool package why <<<"$line"
-    command -v "$tool" >/dev/null 2>&1 || say "missing: $tool (Debian package $package), for $why"
+    present "$tool" || say "missing: $tool (Debian package $package), for $why"
   done
   command -v python3 >/dev/null 2>&1 || say "missing: python3 (3.11 or newer)"
   command -v python3 >/dev/null 2>&1 && ! python_ok && say "missing: Python 3.11 or newer with venv and ensurepip (Debian package python3-venv); python3 is $(python3 --version 2>&1)"

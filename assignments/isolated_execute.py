@@ -47,8 +47,8 @@ from assignments.notebooks import has_code
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
                            re.MULTILINE | re.DOTALL)
 STATUS_KEY = "dlkit_grading"
-KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-              "MKL_NUM_THREADS")
+KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", "OMP_NUM_THREADS",
+              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
 
 
@@ -425,12 +425,14 @@ def _copy_submission_files(submission: Path, scratch: Path) -> None:
 
 
 def _readable_paths(assignment: str) -> list[Path]:
-    """What a jailed kernel may read besides Python: the support package, the data, and the
-    source notebooks of the assignments before this one (later notebooks build on them)."""
+    """What a jailed kernel may read besides Python: the support package, the course's settings
+    (its data set), the data, and the source notebooks of the assignments before this one (later
+    notebooks build on them)."""
     package = Path(paths.__file__).resolve().parent
     earlier = [p for p in sorted(paths.SOURCE_DIR.iterdir()) if p.is_dir() and p.name < assignment] \
         if paths.SOURCE_DIR.is_dir() and assignment else []
-    return [package, paths.FIXTURES_DIR, *[p for p in [paths.data_dir()] if p.is_dir()], *earlier]
+    return [package, paths.COURSE_SETTINGS, paths.FIXTURES_DIR, *[p for p in [paths.data_dir()] if p.is_dir()],
+            *earlier]
 
 
 def _kernel_env(scratch: Path) -> dict[str, str]:

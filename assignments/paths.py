@@ -13,6 +13,9 @@ FIXTURES_DIR = REPO_ROOT / "data_scripts" / "fixtures"
 SOURCE_DIR = REPO_ROOT / "source"
 RELEASE_DIR = REPO_ROOT / "release"
 
+COURSE_SETTINGS = REPO_ROOT / "course.toml"
+"""The course's settings (`assignments.course`), e.g. which data set assignments 01-04 use."""
+
 
 def data_dir() -> Path:
     """The folder full datasets are downloaded to: `$DLKIT_DATA_DIR`, else `<repo>/data`."""

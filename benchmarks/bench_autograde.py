@@ -3,6 +3,8 @@
 Prints the fixed cost of a grading run (CLI start, gradebook update) and the marginal cost of each
 further submission, measured in one run; absolute times are for orientation only.
 
+The figures are recorded in benchmarks/results.json (`results.record`).
+
     python benchmarks/bench_autograde.py [--submissions 8]
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import tempfile
 import time
 
 from classroom import reference_course
+from results import record
 
 ASSIGNMENT = "01_softmax"
 
@@ -38,6 +41,9 @@ def main() -> None:
     print(f"autograde of {n} submissions: {many:6.1f} s  ({many / n:.1f} s per submission)")
     print(f"marginal cost per submission: {marginal:.1f} s; fixed cost per run: {one - marginal:.1f} s")
     print(f"ratio, one run of {n} vs {n} runs of 1: {many / (n * one):.2f}")
+    record("bench_autograde", f"{ASSIGNMENT}, {n} submissions in one nbgrader run",
+           {"seconds per submission after the first": round(marginal, 1),
+            "fixed seconds per run": round(one - marginal, 1)})
 
 
 if __name__ == "__main__":

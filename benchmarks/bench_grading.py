@@ -7,6 +7,8 @@ schedule on whatever data the grader's machine has: the bundled fixture, or `$DL
 Prints the time of one grading run of 1 submission and of N, and the cost per submission; checks
 that every submission got full marks.
 
+The figures are recorded in benchmarks/results.json (`results.record`).
+
     python benchmarks/bench_grading.py [--submissions 2]
 """
 from __future__ import annotations
@@ -15,7 +17,10 @@ import argparse
 import tempfile
 import time
 
+from assignments import course
+from assignments.data import locate_dataset
 from classroom import reference_course
+from results import record
 
 ASSIGNMENT = "04_cnn"
 
@@ -39,10 +44,14 @@ def main() -> None:
     n = parser.parse_args().submissions
     one = grade(1)
     print(f"autograde of 1 submission of {ASSIGNMENT}:  {one:6.1f} s")
+    figures = {"seconds for 1 submission": round(one, 1)}
     if n > 1:
         many = grade(n)
         print(f"autograde of {n} submissions of {ASSIGNMENT}: {many:6.1f} s ({many / n:.1f} s per "
               f"submission, {(many - one) / (n - 1):.1f} s for each one after the first)")
+        figures[f"seconds for {n} submissions"] = round(many, 1)
+        figures["seconds per further submission"] = round((many - one) / (n - 1), 1)
+    record("bench_grading", ASSIGNMENT, figures, note=f"data: {locate_dataset(course.dataset())[1]}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ share the process); `--default-allocator` leaves glibc's settings alone. PyTorch
 needed only here (`pip install -e ".[bench]"`); without it the NumPy and loop figures are printed
 and the comparison is skipped with a message.
 
+Every row is also recorded in benchmarks/results.json (`results.record`).
+
     python benchmarks/bench_layers.py [--repeats 20] [--threads N] [--default-allocator]
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ from assignments.allocator import keep_freed_memory
 from assignments.notebooks import load_definitions
 from assignments.parallel import blas_threads
 from assignments.previous import cnn
+from results import record
 
 try:
     import torch
@@ -243,6 +246,15 @@ def print_table(title: str, rows: list[tuple[str, dict[str, float]]], first: str
             print(f"{label:58s} {times[first] * 1e3:8.2f}ms {'-':>10s} {'-':>14s}")
 
 
+def record_table(rows: list[tuple[str, dict[str, float]]], first: str, second: str, note: str) -> None:
+    """Record each row's milliseconds of `first` and `second`, and their ratio, in results.json."""
+    for label, times in rows:
+        figures = {f"{name} ms": round(times[name] * 1e3, 2) for name in (first, second) if name in times}
+        if second in times:
+            figures[f"ratio {first}/{second}"] = round(times[first] / times[second], 2)
+        record("bench_layers", label, figures, note=note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20, help="timed calls of each function")
@@ -262,15 +274,20 @@ def main() -> None:
             print(f"PyTorch {torch.__version__}, {threads} threads for NumPy's BLAS and PyTorch")
         print("glibc's default allocator" if args.default_allocator else "freed memory kept "
               "(assignments.allocator.keep_freed_memory)")
-        print_table("layer (float32, batch 64)", conv_rows(args.repeats) + pool_rows(args.repeats),
-                    "numpy", "torch")
-        print_table("training step (forward + backward, float32, batch 64)", step_rows(args.repeats),
-                    "numpy", "torch")
+        note = (f"{threads} threads, " + ("glibc's default allocator" if args.default_allocator
+                                          else "freed memory kept") + f", best of {args.repeats}")
+        layers = conv_rows(args.repeats) + pool_rows(args.repeats)
+        steps = step_rows(args.repeats)
         loops = loop_rows(args.repeats)
+        print_table("layer (float32, batch 64)", layers, "numpy", "torch")
+        print_table("training step (forward + backward, float32, batch 64)", steps, "numpy", "torch")
         print_table("naive loops against the reference", loops, "loops", "numpy")
-        per_image = loops[-1][1]["loops"] / LOOP_BATCH
-        print(f"\nnaive 04 network: {per_image * 60_000 / 3600:.1f} h per 60,000-image epoch (estimated "
-              f"from {LOOP_BATCH} images)")
+        record_table(layers + steps, "numpy", "torch", note)
+        record_table(loops, "loops", "numpy", note)
+        hours = loops[-1][1]["loops"] / LOOP_BATCH * 60_000 / 3600
+        record("bench_layers", "naive 04 network, full MNIST epoch (estimated)", {"hours": round(hours, 1)},
+               note=f"from {LOOP_BATCH} images")
+        print(f"\nnaive 04 network: {hours:.1f} h per 60,000-image epoch (estimated from {LOOP_BATCH} images)")
 
 
 if __name__ == "__main__":

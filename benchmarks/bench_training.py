@@ -13,6 +13,8 @@ in a child process, so that its peak resident memory (ru_maxrss) is its own:
 printed are the memory after the data is built and the peak of training above it, the working
 memory, which stays batch-sized (an im2col matrix of all of MNIST would take 4.7 GB).
 
+The figures are recorded in benchmarks/results.json (`results.record`).
+
     python benchmarks/bench_training.py [--network 04|05] [--train N] [--epochs 1] [--default-allocator]
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ import sys
 import time
 
 import numpy as np
+from results import record
 
 NETWORKS = {  # network: (image shape, training images, learning rate) as its notebook trains it
     "04": ((1, 28, 28), 60_000, 2e-3),
@@ -110,6 +113,11 @@ def main() -> None:
     print(f"  memory: {result['rss_before_mb']:.0f} MB before training (data {result['data_mb']:.0f} MB, "
           f"Python and libraries the rest); peak {result['peak_rss_mb']:.0f} MB, "
           f"{result['peak_rss_mb'] - result['rss_before_mb']:.0f} MB above it while training")
+    record("bench_training", f"{name}, {num_train:,} training images, {allocator}",
+           {"seconds per epoch": round(result["seconds_per_epoch"], 1),
+            "memory before training MB": round(result["rss_before_mb"]),
+            "working memory MB": round(result["peak_rss_mb"] - result["rss_before_mb"])},
+           note=f"synthetic data, {args.epochs} epoch(s)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ other jobs share, the best is the least disturbed).
 
     python benchmarks/bench_workers.py [--submissions 8] [--workers 1 2 4] [--dask-workers 2] [--repeat 1]
                                        [--assignment 01_softmax]
+
+The figures are recorded in benchmarks/results.json (`results.record`).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import tempfile
 import time
 
 from classroom import reference_course
+from results import record
 
 
 def grade(assignment: str, count: int, workers: int, dask: bool) -> float:
@@ -50,6 +53,10 @@ def main() -> None:
     for label, seconds in best.items():
         print(f"{label:34s} {args.submissions} submissions in {seconds:6.1f} s: "
               f"{60 * args.submissions / seconds:5.1f} per minute ({baseline / seconds:.2f}x the first)")
+        record("bench_workers", f"{args.assignment}, {label}",
+               {"submissions per minute": round(60 * args.submissions / seconds, 1),
+                "speed-up over the first": round(baseline / seconds, 2)},
+               note=f"{args.submissions} submissions, best of {args.repeat}")
 
 
 if __name__ == "__main__":

@@ -83,5 +83,5 @@ def render(results: dict) -> str:
 
 def _format(value) -> str:
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"  # 4 digits: 0.9907, not 0.991
     return str(value)

