@@ -163,7 +163,7 @@ class Endpoint:
             if header.get("op") == "call":
                 reply["writeback"] = [[i, encoder.encode(v)] for i, v in writeback]
                 reply["rng"] = encoder.encode(np.random.get_state())
-        except (ChannelClosed, CallTimeout):
+        except (ChannelClosed, CallTimeout, KeyboardInterrupt):  # an interrupt ends the session
             raise
         except BaseException as error:  # the other side's code may raise anything: report it
             encoder = _Encoder(self)
