@@ -1,6 +1,6 @@
 """nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
                                     SaveAutoGrades)
 
@@ -49,10 +49,11 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?s)."
 
-# Feedback shows the student's mistake (the assertion message) but never hidden test code.
+# Feedback shows the student's mistake (the assertion message) but never hidden test code;
+# a student's own cell is shown as written, even when it mentions the hidden-test markers.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
-    ClearHiddenTests,
+    "assignments.nbgrader_plugins.ClearGradedHiddenTests",
     "assignments.nbgrader_plugins.HideTestTracebacks",
     CSSHTMLHeaderPreprocessor,
 ]

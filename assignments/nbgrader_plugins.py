@@ -2,7 +2,22 @@
 from __future__ import annotations
 
 from nbformat import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
+from nbgrader import utils
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+
+
+class ClearGradedHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, for test cells only.
+
+    Test cells are the source's own (autograde restores them), so their hidden regions are well
+    formed; a student's cell is the student's text, shown as written, even when it mentions
+    `BEGIN HIDDEN TESTS` (nbgrader's own preprocessor then failed that student's feedback).
+    """
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
+        if not utils.is_grade(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 class HideTestTracebacks(NbGraderPreprocessor):
