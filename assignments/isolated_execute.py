@@ -45,6 +45,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
 from assignments import paths, remote
+from assignments.nbgrader_plugins import RESTORE_NOTES
 from assignments.notebooks import has_code
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
@@ -124,6 +125,8 @@ class IsolatedExecute(Execute):
         with tempfile.TemporaryDirectory(prefix="dlkit-grading-") as scratch_name:
             scratch = Path(scratch_name)
             run = _Run(scratch)
+            for note in nb.metadata.pop(RESTORE_NOTES, []):  # cells RestoreMissingCells could not place
+                run.note("damaged notebook", note.split(" ", 1)[0], note)
             resources = {**resources, "metadata": {**resources.get("metadata", {}), "path": str(scratch)}}
             NotebookClient.__init__(self, nb, km)  # as nbconvert's ExecutePreprocessor.preprocess does
             self.reset_execution_trackers()

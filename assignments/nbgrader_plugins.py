@@ -1,9 +1,18 @@
 """nbconvert preprocessors that nbgrader_config.py plugs into nbgrader's pipelines."""
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
+import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+
+RESTORE_NOTES = "dlkit_restored"
+"""Notebook metadata key: what RestoreMissingCells could not put back in place, for the status."""
 
 
 class ClearGradedHiddenTests(ClearHiddenTests):
@@ -36,21 +45,39 @@ class HideTestTracebacks(NbGraderPreprocessor):
 
 
 class RestoreMissingCells(OverwriteCells):
-    """nbgrader's OverwriteCells, putting deleted test and answer cells back where they belong.
+    """nbgrader's OverwriteCells, putting damaged, deleted test and answer cells back where they belong.
 
-    nbgrader 0.9.6 re-inserts a missing grade cell after the source cell just before it, but only
-    looks that cell up among grade and answer cells: a deleted cell that follows a locked prose
-    cell (a written answer after its question) crashes the whole submission's grading. Here the
-    cell goes after the nearest preceding source cell that is still in the notebook.
-
-    A duplicated cell (a student copied a test cell) is left by DeduplicateIds with empty nbgrader
-    metadata, which made nbgrader's own lookup of task cells crash; it becomes a plain cell.
+    - A cell whose nbgrader metadata is gone (stripped by an editor or a copy-paste) or whose
+      grade_id is one the source does not have (renamed, emptied) gets the metadata of the source
+      cell with the same cell id back, so the student's answer is graded as that answer and a test
+      cell is restored in place. Without such a cell id, a renamed grade cell becomes a plain cell
+      (nbgrader 0.9.6 crashed on it, `KeyError: 'grade_id'`) and the original is restored.
+    - nbgrader re-inserts a missing grade cell after the source cell just before it, but only
+      looks that cell up among grade and answer cells: a deleted cell that follows a locked prose
+      cell (a written answer after its question) crashes the whole submission's grading. Here the
+      cell goes after the nearest preceding source cell that is still in the notebook. When that
+      is not the cell just before it (nothing identifies it), `nb.metadata[RESTORE_NOTES]` says
+      so, and the grading status shows it (assignments.isolated_execute).
+    - A duplicated cell (a student copied a test cell) is left by DeduplicateIds with empty nbgrader
+      metadata, which made nbgrader's own lookup of task cells crash; it becomes a plain cell.
     """
 
     def preprocess(self, nb: NotebookNode, resources: dict):
+        grading = resources["nbgrader"]
+        with Gradebook(grading["db_url"]) as gradebook:
+            known = {cell.name for cell in gradebook.find_notebook(grading["notebook"], grading["assignment"]).source_cells}
+        by_cell_id = _source_metadata(self.config, grading["assignment"], grading["notebook"])
+        present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
         for cell in nb.cells:
-            if cell.metadata.get("nbgrader") == {}:
-                del cell.metadata["nbgrader"]
+            if cell.metadata.get("nbgrader", {}).get("grade_id") in known:
+                continue
+            matching = by_cell_id.get(cell.get("id"))
+            if matching and matching["grade_id"] in known - present:
+                self.log.warning("Cell %s had lost its nbgrader metadata; it is restored", matching["grade_id"])
+                cell.metadata["nbgrader"] = nbformat.from_dict(copy.deepcopy(matching))
+                present.add(matching["grade_id"])
+            elif "nbgrader" in cell.metadata:
+                del cell.metadata["nbgrader"]  # a copy, or a grade id the source does not have: a plain cell
         return super().preprocess(nb, resources)
 
     def add_missing_grade_cells(self, nb: NotebookNode, resources: dict):
@@ -58,15 +85,34 @@ class RestoreMissingCells(OverwriteCells):
         source_cells = source_nb.source_cells
         source_ids = [cell.name for cell in source_cells]
         solution_ids = {cell.name for cell in source_nb.solution_cells}
+        notes = []
         for grade_cell in source_nb.grade_cells:
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(nb.cells)}
             if grade_cell.name in present:
                 continue
             self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
             position = source_ids.index(grade_cell.name)
-            before = [present[name] for name in source_ids[:position] if name in present]
+            before = [name for name in source_ids[:position] if name in present]
+            if position and source_ids[position - 1] not in present:
+                notes.append(f"{grade_cell.name} was restored after {before[-1] if before else 'nothing (at the top)'}"
+                             f": no cell of the notebook is {source_ids[position - 1]}, the cell before it")
             restored = self.missing_cell_transform(source_cells[position], grade_cell.max_score,
                                                    is_solution=grade_cell.name in solution_ids)
             restored.setdefault("id", grade_cell.name)
-            nb.cells.insert(max(before) + 1 if before else 0, restored)
+            nb.cells.insert(present[before[-1]] + 1 if before else 0, restored)
+        if notes:
+            nb.metadata[RESTORE_NOTES] = notes
         return nb, resources
+
+
+def _source_metadata(config, assignment: str, notebook: str) -> dict[str, dict]:
+    """{cell id: nbgrader metadata} of the source notebook's cells that have a grade_id (none
+    when the source notebook cannot be read)."""
+    course = CourseDirectory(config=config)
+    path = Path(course.format_path(course.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+    try:
+        cells = nbformat.read(path, as_version=4).cells
+    except (OSError, ValueError):
+        return {}
+    return {cell.id: dict(cell.metadata.nbgrader) for cell in cells
+            if cell.get("id") and cell.metadata.get("nbgrader", {}).get("grade_id")}
