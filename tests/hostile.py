@@ -209,3 +209,25 @@ def with_grade_id(grade_id: str, new_grade_id: str, new_cell_id: str | None = No
     if new_cell_id:
         cell.id = new_cell_id
     return nb
+
+HOLD_THE_INTERRUPT = '''
+import signal, time
+held = []
+signal.signal(signal.SIGINT, lambda *args: held.append(args[0]))
+time.sleep(35)  # over the time limit; the grader's interrupt is held, the cell ends by itself
+'''
+
+RAISE_THE_HELD_INTERRUPT = '''
+if held:  # the grader's interrupt, arriving in the next request as a late SIGINT would
+    held.clear()
+    raise KeyboardInterrupt
+'''
+
+
+def with_late_interrupt() -> nbformat.NotebookNode:
+    """The reference submission with a slow cell before the softmax answer that holds the
+    grader's interrupt and lets it out at the start of the answer cell's request."""
+    nb = added_after("softmax_intro", HOLD_THE_INTERRUPT)
+    answer = cell_by_grade_id(nb, "softmax")
+    answer.source = RAISE_THE_HELD_INTERRUPT + answer.source
+    return nb

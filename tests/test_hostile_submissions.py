@@ -85,6 +85,7 @@ def corpus(course_root, port):
         # a slow cell before the first test: interrupted once, the tests after it are graded
         "sleeps_before_first_test": (hostile.added_after("softmax", hostile.SLEEP), scores(), "timeout"),
         "busy_before_first_test": (hostile.added_after("softmax", hostile.BUSY_LOOP), scores(), "timeout"),
+        "late_interrupt": (hostile.with_late_interrupt(), scores(), "timeout"),
         # damaged nbgrader metadata
         "stripped_metadata": (hostile.without_nbgrader_metadata(), scores(), "ok"),
         "stripped_metadata_and_ids": (hostile.without_nbgrader_metadata(new_ids=True), scores(*NOTHING),
