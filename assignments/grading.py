@@ -164,10 +164,11 @@ class Course:
         for folder in sorted((self.root / "feedback").glob(f"{student}/{assignment}")):
             own = _own_notebooks_text(self.root / "submitted" / folder.parent.name / assignment)
             unsafe += unsafe_feedback_files(folder, self.root / "source" / assignment, protected, own)
-        for entry in unsafe:
-            Path(entry.split(": ", 1)[0]).unlink()
+        for path, _ in unsafe:
+            path.unlink()
         if unsafe:
-            raise GradingError("feedback must not show these files; they were deleted:\n" + "\n".join(unsafe))
+            raise GradingError("feedback must not show these files; they were deleted:\n"
+                               + "\n".join(f"{path}: {why}" for path, why in unsafe))
         return self.root / "feedback"
 
     def export(self, csv_path: str | Path) -> Path:

@@ -81,7 +81,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected: list[Path],
-                          own_text: str = "") -> list[str]:
+                          own_text: str = "") -> list[tuple[Path, str]]:
     """Every file of one student's feedback folder that must not reach the student.
 
     Inputs:
@@ -91,7 +91,7 @@ def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected:
     - protected: files and folders whose content must never be shown (grader_tests/, the
       gradebook, the course's nbgrader_config.py, source/).
     - own_text: what the student wrote (their submitted notebook): their own lines are no leak.
-    Returns "file: why" for each symbolic link or special file, SQLite database (a gradebook),
+    Returns (file, why) for each symbolic link or special file, SQLite database (a gradebook),
     copy of a protected file, and file showing a hidden-test or solution line (HTML read as text).
     """
     secret = [line for kind in ("hidden", "solution") for line in secret_lines(source_dir, kind)
@@ -103,18 +103,18 @@ def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected:
         if stat.S_ISDIR(mode):
             continue
         if not stat.S_ISREG(mode):
-            unsafe.append(f"{path}: a symbolic link or special file")
+            unsafe.append((path, "a symbolic link or special file"))
             continue
         data = path.read_bytes()
         if data.startswith(SQLITE_HEADER):
-            unsafe.append(f"{path}: an SQLite database (a gradebook?)")
+            unsafe.append((path, "an SQLite database (a gradebook?)"))
         elif hashlib.sha256(data).hexdigest() in digests:
-            unsafe.append(f"{path}: a copy of a grading file")
+            unsafe.append((path, "a copy of a grading file"))
         else:
             text = _visible_text(data, html=path.suffix in (".html", ".htm"))
             shown = [line for line in secret if line in text]
             if shown:
-                unsafe.append(f"{path}: shows hidden test or solution lines {shown[:3]}")
+                unsafe.append((path, f"shows hidden test or solution lines {shown[:3]}"))
     return unsafe
 
 
