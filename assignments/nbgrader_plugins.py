@@ -1,6 +1,7 @@
 """nbconvert preprocessors that nbgrader_config.py plugs into nbgrader's pipelines."""
 from __future__ import annotations
 
+import ast
 import copy
 from pathlib import Path
 
@@ -49,9 +50,11 @@ class RestoreMissingCells(OverwriteCells):
 
     - A cell whose nbgrader metadata is gone (stripped by an editor or a copy-paste) or whose
       grade_id is one the source does not have (renamed, emptied) gets the metadata of the source
-      cell with the same cell id back, so the student's answer is graded as that answer and a test
-      cell is restored in place. Without such a cell id, a renamed grade cell becomes a plain cell
-      (nbgrader 0.9.6 crashed on it, `KeyError: 'grade_id'`) and the original is restored.
+      cell it is back, so the student's answer is graded as that answer and a test cell is
+      restored in place. It is that cell by its cell id, else by its content: the same text as a
+      locked cell, or, for an answer, defining the functions and classes the answer cell
+      defines. Otherwise a renamed grade cell becomes a plain cell (nbgrader 0.9.6 crashed on
+      it, `KeyError: 'grade_id'`) and the original is restored.
     - nbgrader re-inserts a missing grade cell after the source cell just before it, but only
       looks that cell up among grade and answer cells: a deleted cell that follows a locked prose
       cell (a written answer after its question) crashes the whole submission's grading. Here the
@@ -65,17 +68,26 @@ class RestoreMissingCells(OverwriteCells):
     def preprocess(self, nb: NotebookNode, resources: dict):
         grading = resources["nbgrader"]
         with Gradebook(grading["db_url"]) as gradebook:
-            known = {cell.name for cell in gradebook.find_notebook(grading["notebook"], grading["assignment"]).source_cells}
+            source_nb = gradebook.find_notebook(grading["notebook"], grading["assignment"])
+            solutions = {cell.name for cell in source_nb.solution_cells}
+            signatures = {cell.name: _signature(cell.cell_type, cell.source, cell.locked, cell.name in solutions)
+                          for cell in source_nb.source_cells}
         by_cell_id = _source_metadata(self.config, grading["assignment"], grading["notebook"])
+        by_grade_id = {meta["grade_id"]: meta for meta in by_cell_id.values()}
         present = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
         for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") in known:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") in signatures:
                 continue
-            matching = by_cell_id.get(cell.get("id"))
-            if matching and matching["grade_id"] in known - present:
-                self.log.warning("Cell %s had lost its nbgrader metadata; it is restored", matching["grade_id"])
-                cell.metadata["nbgrader"] = nbformat.from_dict(copy.deepcopy(matching))
-                present.add(matching["grade_id"])
+            missing = signatures.keys() - present
+            matching = by_cell_id.get(cell.get("id"), {}).get("grade_id")
+            if matching not in missing:
+                text = ("text", cell.cell_type, cell.source.strip())
+                found = [name for name in missing if signatures[name] == text or _defines_all(cell, signatures[name])]
+                matching = found[0] if len(found) == 1 else None
+            if matching in by_grade_id:
+                self.log.warning("Cell %s had lost its nbgrader metadata; it is restored", matching)
+                cell.metadata["nbgrader"] = nbformat.from_dict(copy.deepcopy(by_grade_id[matching]))
+                present.add(matching)
             elif "nbgrader" in cell.metadata:
                 del cell.metadata["nbgrader"]  # a copy, or a grade id the source does not have: a plain cell
         return super().preprocess(nb, resources)
@@ -103,6 +115,33 @@ class RestoreMissingCells(OverwriteCells):
         if notes:
             nb.metadata[RESTORE_NOTES] = notes
         return nb, resources
+
+
+def _signature(cell_type: str, source: str, locked: bool, solution: bool) -> tuple | None:
+    """What identifies a source cell by its content: a locked cell's text, or the names an answer
+    code cell defines (None: nothing does)."""
+    if locked:
+        return ("text", cell_type, source.strip())
+    if solution and cell_type == "code":
+        names = _defined_names(source)
+        return ("defines", names) if names else None
+    return None
+
+
+def _defines_all(cell: NotebookNode, signature: tuple | None) -> bool:
+    """Whether a code cell defines every function and class of an answer cell's `signature`."""
+    return bool(signature) and signature[0] == "defines" and cell.cell_type == "code" \
+        and signature[1] <= _defined_names(cell.source)
+
+
+def _defined_names(source: str) -> frozenset[str]:
+    """The functions and classes a cell defines at its top level (none when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(node.name for node in tree.body
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
 
 
 def _source_metadata(config, assignment: str, notebook: str) -> dict[str, dict]:

@@ -189,10 +189,12 @@ except Exception as error:
 '''
 
 
-def without_nbgrader_metadata(new_ids: bool = False) -> nbformat.NotebookNode:
+def without_nbgrader_metadata(new_ids: bool = False, deleted: tuple = ()) -> nbformat.NotebookNode:
     """The reference submission with every cell's nbgrader metadata stripped (and, with
-    `new_ids`, every cell id replaced), as some editors and copy-pastes leave it."""
+    `new_ids`, every cell id replaced), as some editors and copy-pastes leave it, and without
+    the cells whose grade_id is in `deleted`."""
     nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    nb.cells = [cell for cell in nb.cells if cell.metadata.nbgrader.grade_id not in deleted]
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("nbgrader", None)
         if new_ids:

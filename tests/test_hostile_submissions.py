@@ -88,8 +88,9 @@ def corpus(course_root, port):
         "late_interrupt": (hostile.with_late_interrupt(), scores(), "timeout"),
         # damaged nbgrader metadata
         "stripped_metadata": (hostile.without_nbgrader_metadata(), scores(), "ok"),
-        "stripped_metadata_and_ids": (hostile.without_nbgrader_metadata(new_ids=True), scores(*NOTHING),
-                                      "damaged notebook"),
+        "stripped_metadata_and_ids": (hostile.without_nbgrader_metadata(new_ids=True), scores(), "ok"),
+        "stripped_metadata_ids_and_an_answer": (hostile.without_nbgrader_metadata(new_ids=True, deleted=("softmax",)),
+                                                scores("test_softmax"), "damaged notebook"),
         "renamed_test_cell": (hostile.with_grade_id("test_softmax", "my_test_softmax"), scores(), "ok"),
         "renamed_test_cell_and_id": (hostile.with_grade_id("test_softmax", "my_test", "my-test"), scores(), "ok"),
         "emptied_answer_grade_id": (hostile.with_grade_id("softmax", ""), scores(), "ok"),
@@ -269,8 +270,9 @@ def test_restored_cells_follow_the_cells_that_survive(graded):
     course, _ = graded
     source = [c.metadata.nbgrader.grade_id for c in nbformat.read(course.root / "source" / ASSIGNMENT /
                                                                     "01_softmax.ipynb", as_version=4).cells]
-    for student in ("stripped_metadata", "renamed_test_cell", "emptied_answer_grade_id"):
+    for student in ("stripped_metadata", "stripped_metadata_and_ids", "renamed_test_cell", "emptied_answer_grade_id"):
         ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in autograded(course, student).cells]
-        assert ids == source, (student, ids)
-    record = autograded(course, "stripped_metadata_and_ids").metadata["dlkit_grading"]
-    assert "test_softmax was restored after" in record["detail"] or "softmax was restored after" in record["detail"]
+        assert [i for i in ids if i] == source, (student, ids)
+    record = autograded(course, "stripped_metadata_ids_and_an_answer").metadata["dlkit_grading"]
+    assert record["detail"] == "test_softmax was restored after softmax_intro: no cell of the notebook is softmax, " \
+                               "the cell before it", record
