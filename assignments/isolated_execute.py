@@ -3,14 +3,17 @@
 `nbgrader_config.py` puts `IsolatedExecute` in place of nbgrader's `Execute`, so `nbgrader
 autograde` (and formgrader's autograde button, and `python -m assignments autograde`) grade this way:
 
-- The student's kernel starts in a scratch folder holding a copy of the submission's files (never
-  the notebook with the restored hidden tests), jailed by `assignments.sandbox`: no network, no
-  view of source/, grader_tests/, the gradebook or other submissions, and CPU, memory and
-  process limits. Nothing it writes outlives the scratch folder.
+- The student's kernel starts in a scratch folder holding a copy of the regular files of the
+  student's `submitted/` folder (never a link, never the notebook with the restored hidden tests),
+  jailed by `assignments.sandbox`: no network, no view of source/, grader_tests/, the gradebook or
+  other submissions, and CPU, memory and process limits. Nothing it writes outlives the scratch
+  folder. A notebook nbgrader read through a link is not run at all.
 - Student cells, and the visible part of each test cell, run in that kernel as usual.
 - The hidden part of a test cell runs here, in the grader's process, with the notebook's names
   (the student's functions and classes) reached through `assignments.remote` proxies. Numpy,
   builtins and the checks it uses are the grader's own, whatever the notebook changed in its kernel.
+- A cell over its time is interrupted once, and the next request waits until the kernel has
+  handled that interrupt; a request that a late interrupt of the grader's still stopped is run again.
 - A fault (a cell that will not stop, a kernel that dies, exhausted memory or CPU time) ends
   the run, but every cell graded before it keeps its result; the cells after it get an error that
   says what happened, and `nb.metadata["dlkit_grading"]` records the status for the grade table.
