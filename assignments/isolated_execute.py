@@ -400,16 +400,20 @@ class IsolatedExecute(Execute):
 
     def _after_timeout(self, cell: NotebookNode, name: str, run: "_Run", interrupted: bool) -> None:
         """A cell ran over its time: interrupt it (once: not when nbclient has, `interrupted`) and
-        wait until the kernel has handled that; a kernel that stays busy is killed (a fault)."""
+        wait until the kernel has handled that; a kernel that stays busy is killed (a fault).
+        Processes the cell started are stopped first: a fork bomb's would starve the kernel."""
         if interrupted:
             self._interrupt_pending = True
         else:
             self._interrupt()
+        strays = self._stop_stray_processes()
         message = f"{name} ran longer than {self.timeout} s and was stopped"
         if not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(_error("CellTimeoutError", message))
         if self._responsive(self.stop_grace):
             run.note("timeout", name, message)
+            if strays:
+                run.note("processes", name, f"{name} left {strays} processes running; they were stopped")
             return
         with contextlib.suppress(Exception):
             run_sync(self.km.shutdown_kernel)(now=True)
