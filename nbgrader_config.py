@@ -56,10 +56,11 @@ c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?s)."
 
-# Feedback shows the student's mistake (the assertion message) but never hidden test code.
+# Feedback shows the student's mistake (the assertion message) but never hidden test code;
+# a student's own cell is shown as written, even when it mentions the hidden-test markers.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
-    "assignments.nbgrader_plugins.FeedbackClearHiddenTests",
+    "assignments.nbgrader_plugins.ClearGradedHiddenTests",
     "assignments.nbgrader_plugins.HideTestTracebacks",
     CSSHTMLHeaderPreprocessor,
 ]

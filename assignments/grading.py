@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import json
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from typing import Callable, Iterator
 import nbformat
 
 from assignments import paths
-from assignments.leaks import find_leaks, hidden_test_lines
+from assignments.leaks import find_leaks, unsafe_feedback_files
 from assignments.notebooks import fill_solutions, read_notebook
 from assignments.submission import (BLAS_THREAD_VARIABLES, DEFAULT_TIME_LIMIT, STATUS_DIR, SubmissionOutcome,
                                     grade_submission, read_outcome, run_nbgrader, status_summary, write_outcome)
@@ -184,15 +185,21 @@ class Course:
         return outcomes
 
     def feedback(self, assignment: str, student: str = "*") -> Path:
-        """`nbgrader generate_feedback`, then prove no hidden test text reached the HTML."""
+        """`nbgrader generate_feedback`, then prove that no file it wrote shows hidden tests or
+        solutions, copies a grading file (source/, grader_tests/, the gradebook) or is a link;
+        each such file is deleted and GradingError names them all."""
         self.nbgrader("generate_feedback", assignment, "--force", f"--student={student}")
-        hidden = hidden_test_lines(self.root / "source" / assignment)
-        for html in (self.root / "feedback").glob(f"{student}/{assignment}/*.html"):
-            text = html.read_text(encoding="utf-8")
-            shown = [line for line in hidden if line in text]
-            if shown or "BEGIN HIDDEN TESTS" in text:
-                html.unlink()
-                raise GradingError(f"{html} showed hidden test code ({shown[:3]}); it was deleted")
+        protected = [self.root / "source", paths.REPO_ROOT / "grader_tests", self.root / "nbgrader_config.py",
+                     *([Path(self.db_url[10:].split("?")[0])] if self.db_url.startswith("sqlite:///") else [])]
+        unsafe = []
+        for folder in sorted((self.root / "feedback").glob(f"{student}/{assignment}")):
+            own = _own_notebooks_text(self.root / "submitted" / folder.parent.name / assignment)
+            unsafe += unsafe_feedback_files(folder, self.root / "source" / assignment, protected, own)
+        for path, _ in unsafe:
+            path.unlink()
+        if unsafe:
+            raise GradingError("feedback must not show these files; they were deleted:\n"
+                               + "\n".join(f"{path}: {why}" for path, why in unsafe))
         return self.root / "feedback"
 
     def export(self, csv_path: str | Path) -> Path:
@@ -244,6 +251,23 @@ class Course:
                 rows += [_score_row(self.root, a, submissions.get(student), student)
                          for student in sorted(submissions.keys() | recorded)]
         return sorted(rows, key=lambda r: (r.assignment, r.student))
+
+
+def _own_notebooks_text(submitted: Path) -> str:
+    """The cell sources of the notebooks in `submitted/<student>/<assignment>/` (never read
+    through a link: a linked notebook is not the student's text)."""
+    if submitted.is_symlink() or submitted.parent.is_symlink():
+        return ""
+    sources = []
+    for path in submitted.glob("*.ipynb"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        sources += ["".join(c.get("source", "")) if isinstance(c, dict) else "" for c in cells]
+    return "\n".join(sources)
 
 
 def _score_row(root: Path, assignment, submission, student: str) -> SubmissionScore:

@@ -3,14 +3,17 @@
 `nbgrader_config.py` puts `IsolatedExecute` in place of nbgrader's `Execute`, so `nbgrader
 autograde` (and formgrader's autograde button, and `python -m assignments autograde`) grade this way:
 
-- The student's kernel starts in a scratch folder holding a copy of the submission's files (never
-  the notebook with the restored hidden tests), jailed by `assignments.sandbox`: no network, no
-  view of source/, grader_tests/, the gradebook or other submissions, and CPU, memory and
-  process limits. Nothing it writes outlives the scratch folder.
+- The student's kernel starts in a scratch folder holding a copy of the regular files of the
+  student's `submitted/` folder (never a link, never the notebook with the restored hidden tests),
+  jailed by `assignments.sandbox`: no network, no view of source/, grader_tests/, the gradebook or
+  other submissions, and CPU, memory and process limits. Nothing it writes outlives the scratch
+  folder. A notebook nbgrader read through a link is not run at all.
 - Student cells, and the visible part of each test cell, run in that kernel as usual.
 - The hidden part of a test cell runs here, in the grader's process, with the notebook's names
   (the student's functions and classes) reached through `assignments.remote` proxies. Numpy,
   builtins and the checks it uses are the grader's own, whatever the notebook changed in its kernel.
+- A cell over its time is interrupted once, and the next request waits until the kernel has
+  handled that interrupt; a request that a late interrupt of the grader's still stopped is run again.
 - A fault (a cell that will not stop, a kernel that dies, exhausted memory or CPU time) ends
   the run, but every cell graded before it keeps its result; the cells after it get an error that
   says what happened, and `nb.metadata["dlkit_grading"]` records the status for the grade table.
@@ -26,9 +29,11 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import matplotlib
@@ -38,10 +43,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
 from assignments import paths, remote
+from assignments.nbgrader_plugins import RESTORE_NOTES
 from assignments.notebooks import has_code
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
@@ -60,6 +67,11 @@ def split_hidden_tests(source: str) -> tuple[str, str]:
 
 class KernelRefused(BaseException):
     """The student's kernel did not connect to serve the hidden tests (its code execution was tampered with)."""
+
+
+class _GraderInterrupt(KernelRefused):
+    """The kernel's serving of the hidden tests ended in KeyboardInterrupt while an interrupt the
+    grader sent earlier was still to arrive: the grader's own doing, so the request is tried again."""
 
 
 class JailedKernelManager(AsyncKernelManager):
@@ -110,21 +122,30 @@ class IsolatedExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def preprocess(self, nb: NotebookNode, resources: dict, km=None) -> tuple[NotebookNode, dict]:
-        submission = Path(resources.get("metadata", {}).get("path") or ".")
-        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        grading = resources.get("nbgrader", {})
+        assignment = grading.get("assignment", "")
+        submitted = _submitted_folder(self.config, grading)
         with tempfile.TemporaryDirectory(prefix="dlkit-grading-") as scratch_name:
             scratch = Path(scratch_name)
-            _copy_submission_files(submission, scratch)
             run = _Run(scratch)
+            for note in nb.metadata.pop(RESTORE_NOTES, []):  # cells RestoreMissingCells could not place
+                run.note("damaged notebook", note.split(" ", 1)[0], note)
             resources = {**resources, "metadata": {**resources.get("metadata", {}), "path": str(scratch)}}
             NotebookClient.__init__(self, nb, km)  # as nbconvert's ExecutePreprocessor.preprocess does
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
-            self._start_jailed_kernel(scratch, assignment)
-            try:
+            link = _linked_notebook(submitted, grading.get("notebook", ""))
+            if link:  # nbgrader read it through the link: it is not the student's work
+                run.set_fault("links", "notebook", f"{link} is a symbolic link (to {os.readlink(link)}); "
+                                                   "links in a submission are not followed")
                 self._run_cells(run)
-            finally:
-                self._shutdown()
+            else:
+                _copy_submission_files(submitted, scratch)
+                self._start_jailed_kernel(scratch, assignment)
+                try:
+                    self._run_cells(run)
+                finally:
+                    self._shutdown()
             nb.metadata[STATUS_KEY] = run.record()
         return nb, self.resources
 
@@ -145,6 +166,7 @@ class IsolatedExecute(Execute):
         info = self.wait_for_reply(self.kc.kernel_info())
         self.nb.metadata["language_info"] = info["content"]["language_info"]
         self._own_processes = {p.pid for p in self._jail_processes()}
+        self._interrupt_pending = False  # an interrupt was sent, and no request has ended in it yet
 
     def _shutdown(self) -> None:
         with contextlib.suppress(Exception):
@@ -191,17 +213,40 @@ class IsolatedExecute(Execute):
         return len(strays)
 
     def _responsive(self, seconds: float) -> bool:
-        """Whether the kernel answers a kernel_info request within `seconds` (it is idle again)."""
+        """Whether the kernel answers a kernel_info request within `seconds` (it is idle again:
+        it answers only after every request sent before, an interrupted cell included)."""
         try:
-            msg_id = self.kc.kernel_info()
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                reply = run_sync(self.kc.shell_channel.get_msg)(timeout=max(0.1, deadline - time.monotonic()))
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    return True
+            return self._shell_reply(self.kc.kernel_info(), seconds) is not None
         except Exception:
             return False
-        return False
+
+    def _shell_reply(self, msg_id: str, seconds: float) -> dict | None:
+        """The kernel's reply to request `msg_id` within `seconds`, or None. Replies to earlier
+        requests read on the way are dropped; one that ended in KeyboardInterrupt means the
+        interrupt the grader sent has arrived."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                reply = run_sync(self.kc.shell_channel.get_msg)(timeout=max(0.01, deadline - time.monotonic()))
+            except Empty:
+                return None
+            if reply["content"].get("ename") == "KeyboardInterrupt":
+                self._interrupt_pending = False
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+            if time.monotonic() >= deadline:
+                return None
+
+    def _interrupt(self) -> None:
+        with contextlib.suppress(Exception):
+            run_sync(self.km.interrupt_kernel)()
+        self._interrupt_pending = True
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict | None:
+        """nbclient's reaction to a cell over its time; with interrupt_on_timeout it interrupts the kernel."""
+        reply = await super()._async_handle_timeout(timeout, cell)
+        self._interrupt_pending = self._interrupt_pending or self.interrupt_on_timeout
+        return reply
 
     # -- cells ----------------------------------------------------------------------------------
     def _run_cells(self, run: "_Run") -> None:
@@ -213,7 +258,7 @@ class IsolatedExecute(Execute):
                 run.not_run.append(_cell_name(cell, index))
                 continue
             name = _cell_name(cell, index)
-            timed_out = False
+            timed_out = False  # raised here, without an interrupt (nbclient's own timeouts interrupt)
             try:
                 self._run_cell(cell, index, run)
             except (CellTimeoutError, remote.CallTimeout):
@@ -225,7 +270,7 @@ class IsolatedExecute(Execute):
                 self._after_kernel_loss(cell, name, run)
             errors = {o.get("ename") for o in cell.outputs if o.output_type == "error"}
             if timed_out or "CellTimeoutError" in errors:
-                self._after_timeout(cell, name, run)
+                self._after_timeout(cell, name, run, interrupted=not timed_out)
             if "MemoryError" in errors:
                 run.note("memory", name, f"{name} ran out of memory")
             strays = 0 if run.fault else self._stop_stray_processes()
@@ -257,7 +302,7 @@ class IsolatedExecute(Execute):
         grading = cell.metadata.get("nbgrader", {})
         hidden, visible = split_hidden_tests(cell.source) if grading.get("grade") else ("", cell.source)
         if not hidden.strip():
-            self.execute_cell(cell, index, store_history=True)
+            self._execute(cell, index)
             return
         printed, outcome = self._run_hidden_tests(hidden, run)
         if outcome and outcome[0].output_type == "error":
@@ -269,17 +314,39 @@ class IsolatedExecute(Execute):
             original = cell.source
             cell.source = visible
             try:
-                self.execute_cell(cell, index, store_history=True)
+                self._execute(cell, index)
             finally:
                 cell.source = original
         cell.outputs = printed + list(cell.outputs) + outcome
 
+    def _execute(self, cell: NotebookNode, index: int) -> None:
+        """Run a cell in the kernel; once more when it ended in a KeyboardInterrupt the grader had
+        sent before it started (to stop an earlier cell, arriving late)."""
+        pending = self._interrupt_pending
+        self.execute_cell(cell, index, store_history=True)
+        errors = {o.get("ename") for o in cell.outputs if o.output_type == "error"}
+        if "KeyboardInterrupt" in errors and "CellTimeoutError" not in errors:
+            self._interrupt_pending = False
+            if pending:
+                cell.outputs = []
+                self.execute_cell(cell, index, store_history=True)
+
     def _run_hidden_tests(self, code: str, run: "_Run") -> tuple[list, list]:
-        """Run hidden test code here, with the notebook's names served by the student's kernel.
+        """Run hidden test code here, with the notebook's names served by the student's kernel;
+        once more when the serving ended in the grader's own late interrupt.
 
         Returns (its printed output, [an error output] when it failed, or [the value of its last
         expression] when that is not None: nbgrader reads a number there as partial credit).
         """
+        try:
+            return self._serve_hidden_tests(code, run)
+        except _GraderInterrupt:
+            return self._serve_hidden_tests(code, run)
+
+    def _serve_hidden_tests(self, code: str, run: "_Run") -> tuple[list, list]:
+        """One attempt of `_run_hidden_tests`; raises _GraderInterrupt when the kernel's serving
+        ended in an interrupt the grader had sent before."""
+        pending = self._interrupt_pending
         path = run.scratch / "grader.sock"
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
@@ -287,52 +354,80 @@ class IsolatedExecute(Execute):
         listener.bind(str(path))
         os.chmod(path, 0o666)
         listener.listen(1)
-        listener.settimeout(self.connect_timeout)
+        listener.settimeout(0.1)
         msg_id = self.kc.execute(f"__import__('assignments.remote').remote.serve({str(path)!r})",
                                  silent=True, store_history=False)
         stdout, connection = io.StringIO(), None
         try:
-            try:
-                connection, _ = listener.accept()
-            except socket.timeout:
-                raise KernelRefused("the notebook's kernel did not run the grader's request to serve the "
-                                    "hidden tests: something in the notebook changed how its kernel runs code"
-                                    ) from None
+            deadline = time.monotonic() + self.connect_timeout
+            while connection is None:
+                with contextlib.suppress(socket.timeout):
+                    connection, _ = listener.accept()
+                if connection is None:
+                    reply = self._shell_reply(msg_id, 0.1)
+                    if reply is not None or time.monotonic() > deadline:
+                        self._raise_refusal(reply, pending)
             endpoint = remote.Endpoint(connection, trusting=False)
             endpoint.deadline = time.monotonic() + (self.timeout or 600)
-            with contextlib.redirect_stdout(stdout), contextlib.chdir(run.scratch):
-                outcome = _execute_hidden(code, _NotebookNames(endpoint))
+            try:
+                with contextlib.redirect_stdout(stdout), contextlib.chdir(run.scratch):
+                    outcome = _execute_hidden(code, _NotebookNames(endpoint))
+            except remote.ChannelClosed:
+                if not _interrupted(self._shell_reply(msg_id, self.stop_grace)):
+                    raise
+                if pending:
+                    self._interrupt_pending = False
+                    raise _GraderInterrupt("the grader's own interrupt stopped the hidden tests") from None
+                outcome = [_error("KeyboardInterrupt", "the notebook's code raised KeyboardInterrupt while "
+                                                       "the hidden tests ran")]
+                return _printed(stdout), outcome
             endpoint.close()
-            self._await_reply(msg_id, self.stop_grace + 5)
+            if self._shell_reply(msg_id, self.stop_grace + 5) is None:
+                raise CellTimeoutError("the student's kernel did not finish serving the hidden tests")
         finally:
             listener.close()
             if connection is not None:
                 connection.close()
-        printed = [NotebookNode(output_type="stream", name="stdout", text=stdout.getvalue())] if stdout.getvalue() else []
-        return printed, outcome
+        return _printed(stdout), outcome
 
-    def _await_reply(self, msg_id: str, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            with contextlib.suppress(Exception):
-                reply = run_sync(self.kc.shell_channel.get_msg)(timeout=max(0.1, deadline - time.monotonic()))
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    return
-        raise CellTimeoutError("the student's kernel did not finish serving the hidden tests")
+    def _raise_refusal(self, reply: dict | None, pending: bool) -> None:
+        """The kernel ended its request to serve the hidden tests (`reply`), or never connected."""
+        if pending and _interrupted(reply):
+            self._interrupt_pending = False
+            raise _GraderInterrupt("the grader's own interrupt stopped the request to serve the hidden tests")
+        raise KernelRefused("the notebook's kernel did not run the grader's request to serve the hidden tests: "
+                            "something in the notebook changed how its kernel runs code")
 
-    def _after_timeout(self, cell: NotebookNode, name: str, run: "_Run") -> None:
-        """A cell ran over its time: interrupt it; a kernel that stays busy is killed (a fault)."""
-        with contextlib.suppress(Exception):
-            run_sync(self.km.interrupt_kernel)()
+    def _after_timeout(self, cell: NotebookNode, name: str, run: "_Run", interrupted: bool) -> None:
+        """A cell ran over its time: interrupt it (once: not when nbclient has, `interrupted`) and
+        wait until the kernel has handled that; a kernel that stays busy is killed (a fault).
+        Processes the cell started are stopped first: a fork bomb's would starve the kernel."""
+        if interrupted:
+            self._interrupt_pending = True
+        else:
+            self._interrupt()
+        strays = self._stop_stray_processes()
         message = f"{name} ran longer than {self.timeout} s and was stopped"
         if not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(_error("CellTimeoutError", message))
         if self._responsive(self.stop_grace):
             run.note("timeout", name, message)
+            if strays:
+                run.note("processes", name, f"{name} left {strays} processes running; they were stopped")
             return
         with contextlib.suppress(Exception):
             run_sync(self.km.shutdown_kernel)(now=True)
         run.set_fault("timeout", name, f"{name} ran longer than {self.timeout} s and could not be interrupted")
+
+
+def _printed(stdout: io.StringIO) -> list:
+    """The outputs showing what the hidden tests printed (none when they printed nothing)."""
+    return [NotebookNode(output_type="stream", name="stdout", text=stdout.getvalue())] if stdout.getvalue() else []
+
+
+def _interrupted(reply: dict | None) -> bool:
+    """Whether a kernel's reply says its request ended in KeyboardInterrupt."""
+    return reply is not None and reply["content"].get("ename") == "KeyboardInterrupt"
 
 
 def _execute_hidden(code: str, names: "_NotebookNames") -> list:
@@ -412,16 +507,38 @@ def _error(name: str, message: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-def _copy_submission_files(submission: Path, scratch: Path) -> None:
-    """The submission's own files (a saved model, say), but no notebook: the autograded
-    notebooks hold the restored hidden tests. Links are not followed."""
-    for item in submission.iterdir():
-        if item.suffix == ".ipynb" or item.is_symlink() or item.name.startswith("."):
-            continue
-        if item.is_dir():
-            shutil.copytree(item, scratch / item.name, symlinks=True)
-        else:
-            shutil.copy2(item, scratch / item.name)
+def _submitted_folder(config: Any, grading: dict) -> Path | None:
+    """`submitted/<student>/<assignment>/` of the notebook nbgrader grades (None outside autograde)."""
+    if not grading.get("student") or not grading.get("assignment"):
+        return None
+    course = CourseDirectory(config=config)
+    return Path(course.format_path(course.submitted_directory, grading["student"], grading["assignment"]))
+
+
+def _linked_notebook(submitted: Path | None, notebook: str) -> Path | None:
+    """The symbolic link nbgrader followed to read the submitted notebook `notebook`.ipynb, if any:
+    the notebook itself, or a folder on its way from the course's submitted/ folder."""
+    if submitted is None:
+        return None
+    path = submitted / f"{notebook}.ipynb"
+    return next((p for p in [path, submitted, submitted.parent] if p.is_symlink()), None)
+
+
+def _copy_submission_files(submitted: Path | None, scratch: Path) -> None:
+    """The submission's own files (a saved model, say) from `submitted/`, but no notebook (the
+    autograded notebooks hold the restored hidden tests), and only regular files in real folders:
+    a link or a copy nbgrader made of one could bring anything of the machine into the jail."""
+    if submitted is None or submitted.is_symlink() or not submitted.is_dir():
+        return
+    for folder, dirs, files in os.walk(submitted):
+        target = scratch / Path(folder).relative_to(submitted)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and stat.S_ISDIR(os.lstat(Path(folder, d)).st_mode)]
+        for name in files:
+            path = Path(folder, name)
+            if name.startswith(".") or path.suffix == ".ipynb" or not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / name, follow_symlinks=False)
 
 
 def _readable_paths(assignment: str) -> list[Path]:

@@ -1,7 +1,10 @@
 """What must never reach students: solution code, model answers, hidden tests, grader imports."""
 from __future__ import annotations
 
+import hashlib
+import html as htmllib
 import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -72,3 +75,62 @@ def find_leaks(source_dir: str | Path, release_dir: str | Path) -> list[str]:
         leaks += [f"{path}: {marker!r}" for marker in MARKERS if marker in text]
         leaks += [f"{path}: {line!r}" for line in secret if line in text]
     return leaks
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected: list[Path],
+                          own_text: str = "") -> list[tuple[Path, str]]:
+    """Every file of one student's feedback folder that must not reach the student.
+
+    Inputs:
+    - folder: `feedback/<student>/<assignment>/`, as `nbgrader generate_feedback` wrote it (the
+      HTML and a copy of every other file of `autograded/`).
+    - source_dir: the assignment's source notebooks (whose hidden tests and solutions are secret).
+    - protected: files and folders whose content must never be shown (grader_tests/, the
+      gradebook, the course's nbgrader_config.py, source/).
+    - own_text: what the student wrote (their submitted notebook): their own lines are no leak.
+    Returns (file, why) for each symbolic link or special file, SQLite database (a gradebook),
+    copy of a protected file, and file showing a hidden-test or solution line (HTML read as text).
+    """
+    secret = [line for kind in ("hidden", "solution") for line in secret_lines(source_dir, kind)
+              if line not in own_text]
+    digests = {_digest(path) for root in protected for path in _files(Path(root))}
+    unsafe = []
+    for path in sorted(Path(folder).rglob("*")):
+        mode = path.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            unsafe.append((path, "a symbolic link or special file"))
+            continue
+        data = path.read_bytes()
+        if data.startswith(SQLITE_HEADER):
+            unsafe.append((path, "an SQLite database (a gradebook?)"))
+        elif hashlib.sha256(data).hexdigest() in digests:
+            unsafe.append((path, "a copy of a grading file"))
+        else:
+            text = _visible_text(data, html=path.suffix in (".html", ".htm"))
+            shown = [line for line in secret if line in text]
+            if shown:
+                unsafe.append((path, f"shows hidden test or solution lines {shown[:3]}"))
+    return unsafe
+
+
+def _visible_text(data: bytes, html: bool) -> str:
+    """A file's text as a reader sees it (HTML: without tags and entities)."""
+    text = data.decode("utf-8", errors="replace")
+    if html:
+        text = htmllib.unescape(re.sub(r"<[^>]*>", "", text))
+    return text
+
+
+def _files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()] if root.is_dir() else []
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

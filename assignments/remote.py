@@ -61,6 +61,11 @@ class ChannelClosed(BaseException):
     """
 
 
+class SessionOver(RuntimeError):
+    """A grader's object used in the student's kernel after its grading session ended (a cell
+    that kept one). An Exception, unlike ChannelClosed: the notebook's own code may handle it."""
+
+
 class CallTimeout(BaseException):
     """No answer from the other side before the deadline (see Endpoint.deadline)."""
 
@@ -125,6 +130,8 @@ class Endpoint:
 
     # -- requests -------------------------------------------------------------------------------
     def _request(self, header: dict, buffers: list | None = None, writeback: tuple = ()) -> Any:
+        if self.closed and self.trusting:
+            raise SessionOver("this object belonged to the grader's hidden tests, which have finished")
         if self.closed:
             raise ChannelClosed("the grading session is over")
         self._send(header, buffers or [])
@@ -163,7 +170,7 @@ class Endpoint:
             if header.get("op") == "call":
                 reply["writeback"] = [[i, encoder.encode(v)] for i, v in writeback]
                 reply["rng"] = encoder.encode(np.random.get_state())
-        except (ChannelClosed, CallTimeout):
+        except (ChannelClosed, CallTimeout, KeyboardInterrupt):  # an interrupt ends the session
             raise
         except BaseException as error:  # the other side's code may raise anything: report it
             encoder = _Encoder(self)

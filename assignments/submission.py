@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -40,6 +41,8 @@ class SubmissionOutcome:
     `attempts` counts nbgrader runs (0: nothing to grade), `seconds` the wall time of all.
     `copies` maps each notebook this kit copied into the submission to the student's file it was
     copied from, with the copy's sha256, so a later run knows the copy is its own.
+    `removed` maps each symbolic link (or other non-regular file) taken out of the submission
+    before grading, by its path in `submitted/<student>/`, to what it was (the link's target).
     """
 
     student: str
@@ -49,6 +52,7 @@ class SubmissionOutcome:
     attempts: int = 1
     seconds: float = 0.0
     copies: dict[str, dict[str, str]] = field(default_factory=dict)
+    removed: dict[str, str] = field(default_factory=dict)
 
     @property
     def graded(self) -> bool:
@@ -144,6 +148,7 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
     """
     root, start = Path(course_root), time.monotonic()
     previous = read_outcome(root, assignment, student)
+    removed = {**(previous.removed if previous else {}), **remove_links(root, assignment, student)}
     notebooks = _notebook_names(root, assignment)
     copies, notes, missing = resolve_notebooks(root, assignment, student, previous.copies if previous else {})
     status, problem, attempt = "ok", "", 0
@@ -154,8 +159,12 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
         status, problem = "missing notebook", "; ".join(missing)
     if status == "ok":
         status, problem = executor_status(root / "autograded" / student / assignment, notebooks)
-    outcome = SubmissionOutcome(student, assignment, status, "; ".join(p for p in [problem, *notes] if p),
-                                attempt, round(time.monotonic() - start, 1), copies)
+    if removed and status in ("ok", "missing notebook"):
+        status = "links removed"
+    links = ["links and special files removed from the submission, neither followed nor graded: "
+             + ", ".join(f"{path} -> {target}" for path, target in sorted(removed.items()))] if removed else []
+    outcome = SubmissionOutcome(student, assignment, status, "; ".join(p for p in [*links, problem, *notes] if p),
+                                attempt, round(time.monotonic() - start, 1), copies, removed)
     write_outcome(root, outcome)
     return outcome
 
@@ -229,6 +238,46 @@ def describe_verdict(verdict: dict) -> tuple[str, str]:
     not_run = len(verdict.get("not_run", []))
     counted = [f"{not_run} cell{'s' if not_run > 1 else ''} not run"] if not_run else []
     return verdict.get("status", "ok"), verdict.get("detail") or "; ".join(faults + counted)
+
+
+def remove_links(root: Path, assignment: str, student: str) -> dict[str, str]:
+    """Take every symbolic link and every file that is neither regular nor a folder (a FIFO, a
+    socket, a device) out of `submitted/<student>/<assignment>/`, before nbgrader sees it.
+
+    nbgrader, and anything that reads the submission, follows links: a notebook linked to the
+    source notebook would be graded as the reference, a link to the gradebook copied out as a
+    plain file. Links arrive naturally (git clones, tar and zip intake); the student's folder
+    itself, or the assignment folder in it, may be one. A link holds nothing but its target, which
+    the returned record keeps, so no work is lost.
+    Returns {path relative to submitted/<student>/: "the link's target" or "a fifo" ...}.
+    """
+    student_folder = root / "submitted" / student
+    removed = {}
+    for path in (student_folder, student_folder / assignment):
+        if path.is_symlink():
+            removed[path.relative_to(student_folder).as_posix()] = os.readlink(path)
+            path.unlink()
+            return removed
+    for folder, dirs, files in os.walk(student_folder / assignment):
+        for name in dirs + files:
+            path = Path(folder, name)
+            what = _irregular(path)
+            if what:
+                removed[path.relative_to(student_folder).as_posix()] = what
+                path.unlink()
+        dirs[:] = [name for name in dirs if Path(folder, name).is_dir()]
+    return removed
+
+
+def _irregular(path: Path) -> str | None:
+    """What `path` is when it is neither a regular file nor a real folder (a link: its target)."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return os.readlink(path)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return {stat.S_IFIFO: "a fifo", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device"}.get(stat.S_IFMT(mode), "a special file")
 
 
 def resolve_notebooks(root: Path, assignment: str, student: str, own_copies: dict[str, dict[str, str]]

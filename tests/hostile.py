@@ -147,3 +147,89 @@ def with_duplicated_test() -> nbformat.NotebookNode:
     copy.id = "duplicate-of-test-softmax"
     nb.cells.insert(nb.cells.index(test) + 1, copy)
     return nb
+
+BUSY_LOOP = "while True:\n    pass\n"
+
+MENTIONS_HIDDEN_MARKERS = '''
+# BEGIN HIDDEN TESTS? A student's own note, not a test.
+notes = "my notes"
+'''
+
+READ_LINKED_FILES = '''
+import pathlib
+for name in ["solution.ipynb", "grades.db", "pipe"]:
+    print(name, "readable" if pathlib.Path(name).exists() else "absent")
+try:
+    import json
+    cells = json.loads(pathlib.Path("solution.ipynb").read_text())["cells"]
+    exec("".join(next(c["source"] for c in cells if c.get("id") == "softmax")))
+except OSError as error:
+    print("no solution:", error)
+'''
+
+SOFTMAX_KEEPING_A_GRADER_OBJECT = '''
+def softmax(z):
+    """Correct, and keeps a grader object it finds on the stack, as a cell that stored one would."""
+    import sys
+    from assignments import remote
+    frame = sys._getframe(1)
+    while frame is not None and not isinstance(frame.f_locals.get("self"), remote.Endpoint):
+        frame = frame.f_back
+    if frame is not None:
+        globals()["kept"] = remote.Remote(frame.f_locals["self"], 1, "a grader object")
+    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+'''
+
+USE_KEPT_GRADER_OBJECT = '''
+try:
+    kept()
+except Exception as error:
+    print("handled:", type(error).__name__)
+'''
+
+
+def without_nbgrader_metadata(new_ids: bool = False, deleted: tuple = ()) -> nbformat.NotebookNode:
+    """The reference submission with every cell's nbgrader metadata stripped (and, with
+    `new_ids`, every cell id replaced), as some editors and copy-pastes leave it, and without
+    the cells whose grade_id is in `deleted`."""
+    nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    nb.cells = [cell for cell in nb.cells if cell.metadata.nbgrader.grade_id not in deleted]
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("nbgrader", None)
+        if new_ids:
+            cell.id = f"pasted-{index}"
+    return nb
+
+
+def with_grade_id(grade_id: str, new_grade_id: str, new_cell_id: str | None = None) -> nbformat.NotebookNode:
+    """The reference submission with cell `grade_id` renamed (or emptied: "") and, optionally,
+    a new cell id."""
+    nb = nbformat.from_dict(correct_submission(SOFTMAX_NB))
+    cell = cell_by_grade_id(nb, grade_id)
+    cell.metadata.nbgrader.grade_id = new_grade_id
+    if new_cell_id:
+        cell.id = new_cell_id
+    return nb
+
+HOLD_THE_INTERRUPT = '''
+import signal, time
+held = []
+signal.signal(signal.SIGINT, lambda *args: held.append(args[0]))
+time.sleep(35)  # over the time limit; the grader's interrupt is held, the cell ends by itself
+'''
+
+RAISE_THE_HELD_INTERRUPT = '''
+if held:  # the grader's interrupt, arriving in the next request as a late SIGINT would
+    held.clear()
+    raise KeyboardInterrupt
+'''
+
+
+def with_late_interrupt() -> nbformat.NotebookNode:
+    """The reference submission with a slow cell before the softmax answer that holds the
+    grader's interrupt and lets it out at the start of the answer cell's request."""
+    nb = added_after("softmax_intro", HOLD_THE_INTERRUPT)
+    answer = cell_by_grade_id(nb, "softmax")
+    answer.source = RAISE_THE_HELD_INTERRUPT + answer.source
+    return nb

@@ -5,6 +5,8 @@ Each submission is 01_softmax's release with the reference answers and one cell 
 question, and the status the grade table shows.
 """
 import json
+import os
+import shutil
 import socket
 import threading
 
@@ -12,7 +14,8 @@ import nbformat
 import pytest
 
 from assignments import paths
-from assignments.grading import Course
+from assignments.grading import Course, GradingError
+from assignments.submission import read_outcome
 from tests import hostile
 from tests.builders import SOFTMAX_NB, correct_submission
 
@@ -28,6 +31,15 @@ c.IsolatedExecute.connect_timeout = 10
 c.IsolatedExecute.memory_bytes = 3 * 2**30
 c.IsolatedExecute.processes = 64
 """
+
+
+NOTHING = tuple(POINTS)
+SOURCE_NOTEBOOK = "../../../source/01_softmax/01_softmax.ipynb"
+# Links (and a FIFO) in submitted/<student>/, as git clones and tar or zip intake bring them.
+LINKS = {"linked_notebook": {"01_softmax/01_softmax.ipynb": SOURCE_NOTEBOOK},
+         "linked_files": {"01_softmax/solution.ipynb": SOURCE_NOTEBOOK, "01_softmax/grades.db": "../../../gradebook.db",
+                          "01_softmax/pipe": None},
+         "linked_folder": {"01_softmax": "../reference/01_softmax"}}
 
 
 def scores(*lost: str, kept: tuple = ()) -> dict:
@@ -66,6 +78,28 @@ def corpus(course_root, port):
         "probes_network": (hostile.added_after("test_softmax", hostile.PROBE_NETWORK.format(port=port)), scores(), "ok"),
         "duplicated_test": (hostile.with_duplicated_test(), scores(), "ok"),
         "renamed_notebook": (correct_submission(SOFTMAX_NB), scores(), "ok"),
+        # links: none is followed, none reaches nbgrader, the jail or the feedback
+        "linked_notebook": (None, scores(*NOTHING), "links removed"),
+        "linked_files": (hostile.wrong_softmax_with(hostile.READ_LINKED_FILES), scores("test_softmax"), "links removed"),
+        "linked_folder": (None, scores(*NOTHING), "links removed"),
+        # a slow cell before the first test: interrupted once, the tests after it are graded
+        "sleeps_before_first_test": (hostile.added_after("softmax", hostile.SLEEP), scores(), "timeout"),
+        "busy_before_first_test": (hostile.added_after("softmax", hostile.BUSY_LOOP), scores(), "timeout"),
+        "late_interrupt": (hostile.with_late_interrupt(), scores(), "timeout"),
+        # damaged nbgrader metadata
+        "stripped_metadata": (hostile.without_nbgrader_metadata(), scores(), "ok"),
+        "stripped_metadata_and_ids": (hostile.without_nbgrader_metadata(new_ids=True), scores(), "ok"),
+        "stripped_metadata_ids_and_an_answer": (hostile.without_nbgrader_metadata(new_ids=True, deleted=("softmax",)),
+                                                scores("test_softmax"), "damaged notebook"),
+        "renamed_test_cell": (hostile.with_grade_id("test_softmax", "my_test_softmax"), scores(), "ok"),
+        "renamed_test_cell_and_id": (hostile.with_grade_id("test_softmax", "my_test", "my-test"), scores(), "ok"),
+        "emptied_answer_grade_id": (hostile.with_grade_id("softmax", ""), scores(), "ok"),
+        # smaller
+        "mentions_hidden_markers": (hostile.added_after("softmax", hostile.MENTIONS_HIDDEN_MARKERS), scores(), "ok"),
+        "keeps_a_grader_object": (hostile.added_after("test_softmax", hostile.USE_KEPT_GRADER_OBJECT,
+                                                      hostile.with_softmax(hostile.SOFTMAX_KEEPING_A_GRADER_OBJECT)),
+                                  scores(), "ok"),
+        "gets_planted_feedback": (correct_submission(SOFTMAX_NB), scores(), "ok"),
     }
 
 
@@ -95,8 +129,13 @@ def graded(tmp_path_factory, listener):
     submissions = corpus(course.root, listener[0])
     for student, (nb, _, _) in submissions.items():
         folder = course.root / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / ("01_softmax-Copy1.ipynb" if student == "renamed_notebook" else "01_softmax.ipynb"))
+        folder.parent.mkdir(parents=True)
+        if student != "linked_folder":
+            folder.mkdir()
+        if nb is not None:
+            nbformat.write(nb, folder / ("01_softmax-Copy1.ipynb" if student == "renamed_notebook" else "01_softmax.ipynb"))
+        for path, target in LINKS.get(student, {}).items():
+            os.symlink(target, folder.parent / path) if target else os.mkfifo(folder.parent / path)
     course.autograde(ASSIGNMENT, workers=3)  # most of them wait on a timeout
     return course, submissions
 
@@ -112,12 +151,16 @@ def printed(nb) -> str:
 @pytest.mark.parametrize("student", list(corpus(paths.REPO_ROOT, 0)))
 def test_each_submission_gets_its_expected_points_and_status(graded, student):
     course, submissions = graded
-    _, expected, status = submissions[student]
+    nb, expected, status = submissions[student]
     [row] = [r for r in course.scores(ASSIGNMENT) if r.student == student]
-    assert {q: row.questions[q][0] for q in POINTS} == expected
+    assert {q: row.questions.get(q, (0, 0))[0] for q in POINTS} == expected
+    assert row.status == status, row
+    if nb is None:  # only a link was submitted: nothing was graded
+        assert not (course.root / "autograded" / student).exists()
+        return
     record = autograded(course, student).metadata["dlkit_grading"]
-    assert record["status"] == status, json.dumps(record)
-    assert row.status == status and (status == "ok" or row.detail.startswith(record["detail"])), row
+    assert record["status"] == ("ok" if status == "links removed" else status), json.dumps(record)
+    assert status in ("ok", "links removed") or row.detail.startswith(record["detail"]), row
 
 
 def test_a_renamed_notebook_is_graded_and_reported(graded):
@@ -167,3 +210,69 @@ def test_a_kernel_out_of_cpu_time_keeps_the_marks_earned_before(tmp_path):
     assert {q: row.questions[q][0] for q in POINTS} == scores(kept=("test_softmax",))
     record = autograded(course, "burns_cpu").metadata["dlkit_grading"]
     assert record["status"] == "cpu" and "used up its CPU time" in record["detail"], record
+
+
+def test_links_are_removed_recorded_and_never_followed(graded):
+    course, _ = graded
+    for student, links in LINKS.items():
+        outcome = read_outcome(course.root, ASSIGNMENT, student)
+        assert outcome.removed == {path: target or "a fifo" for path, target in links.items()}, outcome
+        assert all(f"{path} -> {target or 'a fifo'}" in outcome.detail for path, target in links.items())
+        assert not [p for p in (course.root / "submitted" / student).rglob("*") if p.is_symlink()]
+    output = printed(autograded(course, "linked_files"))
+    assert "solution.ipynb absent" in output and "grades.db absent" in output and "no solution" in output, output
+    kept = {p.name for p in (course.root / "autograded" / "linked_files" / ASSIGNMENT).iterdir()}
+    assert "01_softmax.ipynb" in kept and not kept & {"solution.ipynb", "grades.db", "pipe"}, kept
+    assert (course.root / "submitted" / "reference" / ASSIGNMENT / "01_softmax.ipynb").is_file()
+
+
+def test_a_notebook_read_through_a_link_is_not_run_by_nbgrader_itself(graded):
+    """nbgrader's own autograde (formgrader's button) on a linked notebook: every cell not run, 0 points."""
+    course, _ = graded
+    folder = course.root / "submitted" / "direct_link" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    os.symlink(SOURCE_NOTEBOOK, folder / "01_softmax.ipynb")
+    course.nbgrader("autograde", ASSIGNMENT, "--student=direct_link", "--force")
+    [row] = [r for r in course.scores(ASSIGNMENT) if r.student == "direct_link"]
+    assert {q: row.questions[q][0] for q in POINTS} == scores(*NOTHING)
+    record = autograded(course, "direct_link").metadata["dlkit_grading"]
+    assert record["status"] == "links" and "01_softmax.ipynb is a symbolic link" in record["detail"], record
+
+
+def test_feedback_deletes_and_names_every_unsafe_file(graded):
+    course, _ = graded
+    folder = course.root / "autograded" / "gets_planted_feedback" / ASSIGNMENT
+    shutil.copy(course.root / "gradebook.db", folder / "grades.db")
+    shutil.copy(paths.REPO_ROOT / "grader_tests" / "softmax_classifier.py", folder / "checks.txt")
+    shutil.copy(course.root / "source" / ASSIGNMENT / "01_softmax.ipynb", folder / "solution.json")
+    os.symlink(course.root / "source" / ASSIGNMENT / "01_softmax.ipynb", folder / "linked.ipynb.txt")
+    with pytest.raises(GradingError) as raised:
+        course.feedback(ASSIGNMENT, "gets_planted_feedback")
+    feedback = course.root / "feedback" / "gets_planted_feedback" / ASSIGNMENT
+    for name in ("grades.db", "checks.txt", "solution.json", "linked.ipynb.txt"):
+        assert name in str(raised.value) and not os.path.lexists(feedback / name), name
+    assert (feedback / "01_softmax.html").is_file()
+
+
+def test_feedback_shows_a_students_own_hidden_test_markers(graded):
+    course, _ = graded
+    course.feedback(ASSIGNMENT, "mentions_hidden_markers")
+    html = (course.root / "feedback" / "mentions_hidden_markers" / ASSIGNMENT / "01_softmax.html").read_text()
+    assert "A student&#39;s own note" in html or "A student's own note" in html
+
+
+def test_a_grader_object_kept_by_the_notebook_fails_as_an_ordinary_exception(graded):
+    course, _ = graded
+    assert "handled: SessionOver" in printed(autograded(course, "keeps_a_grader_object"))
+
+
+def test_restored_cells_follow_the_cells_that_survive(graded):
+    course, _ = graded
+    source = [c.metadata.nbgrader.grade_id for c in nbformat.read(course.root / "source" / ASSIGNMENT /
+                                                                    "01_softmax.ipynb", as_version=4).cells]
+    for student in ("stripped_metadata", "stripped_metadata_and_ids", "renamed_test_cell", "emptied_answer_grade_id"):
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in autograded(course, student).cells]
+        assert [i for i in ids if i] == source, (student, ids)
+    record = autograded(course, "stripped_metadata_ids_and_an_answer").metadata["dlkit_grading"]
+    assert record["detail"] == "test_softmax was restored after softmax_intro: no cell of the notebook is softmax, " \
+                               "the cell before it", record

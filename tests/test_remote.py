@@ -215,3 +215,22 @@ def test_frames_naming_anything_unexpected_are_refused(header, problem):
     remote.Endpoint(theirs, trusting=True)._send(header, [b"\x00" * 8])
     with pytest.raises(remote.ProtocolError, match=problem):
         endpoint.lookup("x")
+
+
+def test_a_grader_object_kept_by_the_student_fails_as_an_ordinary_exception_after_grading():
+    """A student's code that kept a grader object (a callable the grader passed) can handle the failure
+    of using it after the session with its own `except Exception`."""
+    ours, theirs = socket.socketpair()
+    kept = []
+    namespace = {"keep": kept.append}
+    server = remote.Endpoint(theirs, namespace=namespace, trusting=True)
+    thread = threading.Thread(target=lambda: _serve_quietly(server), daemon=True)
+    thread.start()
+    endpoint = remote.Endpoint(ours, trusting=False)
+    endpoint.lookup("keep")(lambda x: 2 * x)
+    endpoint.close()
+    thread.join(5)
+    [update] = kept
+    with pytest.raises(remote.SessionOver, match="hidden tests, which have finished"):
+        update(1)
+    assert issubclass(remote.SessionOver, Exception)
