@@ -98,6 +98,10 @@ def conv_gradients_reference(x, w, b, conv_param, dout) -> tuple[np.ndarray, np.
 
 # --------------------------------------------------------------------------------- conv checks
 
+WHOLE_NUMBERS = "whole numbers"
+"""Marks an input of integer values held in float64: exact zeros and ties, in a dtype the course uses."""
+
+
 _CONV_INPUTS = [
     # description, x shape, w shape, stride, pad, dtype
     ("N = 2, C = 3, a 7 x 5 input, F = 4 filters of 3 x 2, stride 1, pad 0",
@@ -110,16 +114,16 @@ _CONV_INPUTS = [
      "the last row is left over)", (2, 2, 7, 6), (3, 2, 2, 2), 2, 0, np.float64),
     ("a single image (N = 1) with one channel (C = 1) and one filter (F = 1): a 5 x 6 input, "
      "a 3 x 3 kernel, stride 1, pad 1", (1, 1, 5, 6), (1, 1, 3, 3), 1, 1, np.float64),
-    ("integer-valued inputs (dtype int64): N = 2, C = 2, a 5 x 4 input, F = 3 filters of 2 x 3, "
-     "stride 1, pad 1", (2, 2, 5, 4), (3, 2, 2, 3), 1, 1, np.int64),
+    ("whole-number inputs (float64 holding integers, exact zeros): N = 2, C = 2, a 5 x 4 input, "
+     "F = 3 filters of 2 x 3, stride 1, pad 1", (2, 2, 5, 4), (3, 2, 2, 3), 1, 1, WHOLE_NUMBERS),
     ("float32 inputs: N = 2, C = 3, a 6 x 6 input, F = 4 filters of 3 x 3, stride 2, pad 2",
      (2, 3, 6, 6), (4, 3, 3, 3), 2, 2, np.float32),
 ]
 
 
 def _random(rng, shape, dtype):
-    if np.dtype(dtype).kind == "i":
-        return rng.integers(-3, 4, shape).astype(dtype)
+    if dtype == WHOLE_NUMBERS:
+        return rng.integers(-3, 4, shape).astype(np.float64)
     return rng.standard_normal(shape).astype(dtype)
 
 
@@ -307,8 +311,8 @@ def max_pool_forward_cases() -> list[Case]:
     extra = [
         ("all values negative, N = 2, C = 2, a 5 x 6 input, 2 x 3 windows, stride 1",
          _distinct(rng, (2, 2, 5, 6), offset=-200.0)),
-        ("integer-valued input (dtype int64), N = 2, C = 2, a 4 x 6 input, 2 x 3 windows, stride 1",
-         _distinct(rng, (2, 2, 4, 6)).astype(np.int64)),
+        ("whole-number input (float64 holding distinct integers), N = 2, C = 2, a 4 x 6 input, 2 x 3 "
+         "windows, stride 1", _distinct(rng, (2, 2, 4, 6))),
         ("float32 input, N = 2, C = 3, a 5 x 5 input, 2 x 3 windows, stride 1",
          rng.standard_normal((2, 3, 5, 5)).astype(np.float32)),
     ]
