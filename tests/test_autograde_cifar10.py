@@ -42,3 +42,8 @@ def test_held_out_accuracy_earns_partial_credit(graded):
     assert rows["trained"]["test_heldout_accuracy"][0] >= 2
     assert rows["untrained"]["test_heldout_accuracy"][0] < rows["trained"]["test_heldout_accuracy"][0]
     assert rows["trained"]["test_saved_model"] == (1.0, 1.0)
+
+
+def test_the_networks_gradients_are_graded_numerically_through_the_kernel(graded):
+    rows = {r.student: r.questions for r in graded.scores(ASSIGNMENT)}
+    assert rows["trained"]["test_CifarNet"] == (2.0, 2.0)
