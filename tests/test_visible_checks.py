@@ -95,3 +95,48 @@ def test_the_conv_nets_visible_gradient_check_has_a_wide_margin():
     for name in model.params:
         numerical = numerical_gradient(lambda _: model.loss(X, y)[0], model.params[name])
         assert gradient_error(grads[name], numerical) < 1e-8, name
+
+
+# ------------------------------------ the kit's catalogue of correct variants passes the visible checks
+
+def _fully_connected_variants():
+    from tests import test_fully_connected_exercise as fc
+    return [
+        ("affine loops", {"affine_forward": fc.affine_forward_loops, "affine_backward": fc.affine_backward_loops}),
+        ("affine flat cache", {"affine_forward": fc.affine_forward_flat_cache,
+                               "affine_backward": fc.affine_backward_flat_cache}),
+        ("relu where", {"relu_forward": fc.relu_forward_where, "relu_backward": fc.relu_backward_where}),
+        ("relu mask", {"relu_forward": fc.relu_forward_mask, "relu_backward": fc.relu_backward_mask}),
+        *[(f"softmax_loss {v.__name__}", {"softmax_loss": v}) for v in
+          (fc.softmax_loss_logsumexp, fc.softmax_loss_probabilities, fc.softmax_loss_loops, fc.softmax_loss_in_place)],
+        ("sgd in place", {"sgd": fc.sgd_in_place}),
+        ("momentum in place", {"sgd_momentum": fc.sgd_momentum_in_place}),
+        ("momentum copying", {"sgd_momentum": fc.sgd_momentum_copying}),
+        ("rmsprop copying", {"rmsprop": fc.rmsprop_copying}),
+        ("adam in place", {"adam": fc.adam_in_place}),
+    ]
+
+
+def _cnn_variants():
+    from tests import test_cnn_exercise as cnn
+    return [(name, {k: v for k, v in vars(namespace).items() if k != "ThreeLayerConvNet"})
+            for name, namespace in (("loops", cnn.LOOPS), ("vectorised", cnn.VECTORISED))]
+
+
+def _cells_using(notebook: str, names) -> list[str]:
+    cells = [c for c in read_notebook(paths.RELEASE_DIR / notebook).cells
+             if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    return [c.metadata.nbgrader.grade_id for c in cells
+            if c.metadata.nbgrader.grade_id != "test_conv_fast_speed"  # tests/test_conv_speed.py
+            and any(name in c.source for name in names)]
+
+
+@pytest.mark.parametrize("notebook, name, answers", [
+    *[(FULLY_CONNECTED, name, answers) for name, answers in _fully_connected_variants()],
+    *[(CNN, name, answers) for name, answers in _cnn_variants()]], ids=lambda v: v if isinstance(v, str) else "")
+def test_every_correct_variant_of_the_catalogue_passes_the_visible_checks_that_call_it(notebook, name, answers):
+    cells = _cells_using(notebook, answers)
+    assert cells, f"no visible check calls {sorted(answers)}"
+    extra = {"data": get_mnist_data(verbose=False)} if notebook == CNN else {}
+    for grade_id in cells:
+        run_visible(notebook, grade_id, **extra, **answers)
