@@ -99,6 +99,17 @@ def test_the_conv_nets_visible_gradient_check_has_a_wide_margin():
 
 # ------------------------------------ the kit's catalogue of correct variants passes the visible checks
 
+def _softmax_variants():
+    from tests import test_softmax_exercise as sm
+    return [(f"{name} {v.__name__}", {name: v}) for name, variants in (
+        ("softmax", (sm.softmax_loops, sm.softmax_logsumexp, sm.softmax_float32_preserving,
+                     sm.softmax_allocating_like_input)),
+        ("softmax_cross_entropy", (sm.ce_loops, sm.ce_logsumexp_onehot, sm.ce_float32_preserving, sm.ce_scipy,
+                                   sm.ce_shifting_in_place)),
+        ("linear_classifier_loss", (sm.linear_loops, sm.linear_einsum, sm.linear_float32_preserving,
+                                    sm.linear_other_names))) for v in variants]
+
+
 def _fully_connected_variants():
     from tests import test_fully_connected_exercise as fc
     return [
@@ -132,11 +143,14 @@ def _cells_using(notebook: str, names) -> list[str]:
 
 
 @pytest.mark.parametrize("notebook, name, answers", [
+    *[(SOFTMAX, name, answers) for name, answers in _softmax_variants()],
     *[(FULLY_CONNECTED, name, answers) for name, answers in _fully_connected_variants()],
     *[(CNN, name, answers) for name, answers in _cnn_variants()]], ids=lambda v: v if isinstance(v, str) else "")
 def test_every_correct_variant_of_the_catalogue_passes_the_visible_checks_that_call_it(notebook, name, answers):
     cells = _cells_using(notebook, answers)
     assert cells, f"no visible check calls {sorted(answers)}"
     extra = {"data": get_mnist_data(verbose=False)} if notebook == CNN else {}
+    if notebook == SOFTMAX:
+        extra = {"flat": get_mnist_data(flatten=True, verbose=False)}
     for grade_id in cells:
         run_visible(notebook, grade_id, **extra, **answers)
