@@ -686,6 +686,8 @@ def _write_back(originals: tuple, position: Any, value: Any) -> None:
     if not isinstance(position, int) or not 0 <= position < len(originals):
         raise ProtocolError("write-back of an argument that was not sent")
     original = originals[position]
+    if isinstance(original, Remote):  # a view of the callee's own object: already changed there
+        return
     if isinstance(original, np.ndarray) and isinstance(value, np.ndarray) and original.shape == value.shape \
             and original.flags.writeable:
         original[...] = value

@@ -339,3 +339,14 @@ def test_a_dict_view_refuses_attributes_as_a_plain_dict_does(student):
     for name in ("set_attribute", "get_attribute"):
         with pytest.raises(AttributeError):
             endpoint.lookup(name)(GraderModel())
+
+
+def test_a_view_passed_back_to_its_owner_is_not_written_back_through_the_channel(student):
+    endpoint, namespace = student
+    namespace["add_key"] = lambda params: params.__setitem__("c", np.ones(1))
+    model = endpoint.lookup("Model")()
+    operations = []
+    original = endpoint.operate
+    endpoint.operate = lambda op, *args: operations.append(op) or original(op, *args)
+    endpoint.lookup("add_key")(model.params)
+    assert sorted(model.params) == ["W", "b", "c"] and "delitem" not in operations and "setitem" not in operations
