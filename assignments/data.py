@@ -208,12 +208,27 @@ def load_cifar10(directory: str | os.PathLike | None = None) -> tuple[np.ndarray
     - X_train: float32 images in [0, 1] of shape (N_train, 3, 32, 32); X_test likewise.
     - y_train: int64 labels in 0..9 of shape (N_train,); y_test likewise.
     """
+    return (*load_cifar10_training(directory), *load_cifar10_test(directory))
+
+
+def load_cifar10_training(directory: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(X_train, y_train) of `load_cifar10`, without reading the test batch."""
     directory = _cifar10_folder(directory)
     train = [_read(read_cifar_batch, directory / name, "cifar10") for name in CIFAR10_TRAIN_BATCHES]
-    X_test, y_test = _read(read_cifar_batch, directory / CIFAR10_TEST_BATCH, "cifar10")
-    X_train = np.concatenate([X for X, _ in train])
-    y_train = np.concatenate([y for _, y in train])
-    return _to_float_images(X_train), y_train, _to_float_images(X_test), y_test
+    return _to_float_images(np.concatenate([X for X, _ in train])), np.concatenate([y for _, y in train])
+
+
+def load_cifar10_test(directory: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(X_test, y_test) of `load_cifar10`: the test batch, which assignment 05 grades on."""
+    X_test, y_test = _read(read_cifar_batch, _cifar10_folder(directory) / CIFAR10_TEST_BATCH, "cifar10")
+    return _to_float_images(X_test), y_test
+
+
+def heldout_files() -> list[Path]:
+    """The files graded as held out, which the grading jail hides from the student's kernel: the
+    CIFAR-10 test batch of the fetched data set and of the fixture (those that exist)."""
+    folders = [paths.data_dir() / DATASET_FOLDERS["cifar10"], paths.FIXTURES_DIR / DATASET_FOLDERS["cifar10"]]
+    return [folder / CIFAR10_TEST_BATCH for folder in folders if (folder / CIFAR10_TEST_BATCH).is_file()]
 
 
 def load_cifar10_class_names(directory: str | os.PathLike | None = None) -> list[str]:
@@ -302,23 +317,27 @@ def subtract_mean(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
 def _prepare(arrays: tuple[np.ndarray, ...], name: str, description: str, class_names: list[str],
              num_validation: int | None, center: bool, flatten: bool, seed: int,
              verbose: bool) -> dict[str, Any]:
-    """The body of get_mnist_data / get_cifar10_data, from loaded (X_train, y_train, X_test, y_test)."""
-    X_train, y_train, X_test, y_test = arrays
+    """The body of get_mnist_data / get_cifar10_data, from loaded (X_train, y_train[, X_test, y_test])."""
+    X_train, y_train, *test = arrays
     if num_validation is None:
         num_validation = min(MAX_DEFAULT_VALIDATION, len(X_train) // 10)
     X_train, y_train, X_val, y_val = split_train_val(X_train, y_train, num_validation, seed)
+    images = {"X_train": X_train, "X_val": X_val, **({"X_test": test[0]} if test else {})}
     mean_image = None
     if center:
-        X_train, X_val, X_test, mean_image = subtract_mean(X_train, X_val, X_test)
+        *centred, mean_image = subtract_mean(*images.values())
+        images = dict(zip(images, centred))
     if flatten:
-        X_train, X_val, X_test = (X.reshape(len(X), -1) for X in (X_train, X_val, X_test))
+        images = {name: X.reshape(len(X), -1) for name, X in images.items()}
     if verbose:
         print(f"Using {description}\n  {len(X_train):,} train / {len(X_val):,} validation / "
-              f"{len(X_test):,} test examples of shape {X_train.shape[1:]}"
+              + (f"{len(test[0]):,} test" if test else "the test set held out for grading:")
+              + f" examples of shape {images['X_train'].shape[1:]}"
               + (", mean training image subtracted" if center else ""))
-    return {"X_train": X_train, "y_train": y_train, "X_val": X_val, "y_val": y_val,
-            "X_test": X_test, "y_test": y_test, "class_names": class_names,
-            "mean_image": mean_image, "name": name, "description": description}
+    return {"X_train": images["X_train"], "y_train": y_train, "X_val": images["X_val"], "y_val": y_val,
+            **({"X_test": images["X_test"], "y_test": test[1]} if test else {}),
+            "class_names": class_names, "mean_image": mean_image, "name": name,
+            "description": description}
 
 
 def get_mnist_data(num_validation: int | None = None, subtract_mean: bool = True,
@@ -368,16 +387,19 @@ def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = Tr
     - verbose: print which data is used and the sizes of the splits.
 
     Returns a dict with:
-    - "X_train", "X_val", "X_test": float32 images of shape (N, 3, 32, 32) (or (N, 3072)), in
-      [0, 1] before the mean is subtracted.
-    - "y_train", "y_val", "y_test": int64 labels in 0..9 of shape (N,).
+    - "X_train", "X_val": float32 images of shape (N, 3, 32, 32) (or (N, 3072)), in [0, 1] before
+      the mean is subtracted.
+    - "y_train", "y_val": int64 labels in 0..9 of shape (N,).
+    No test split: assignment 05 grades on the test batch, held out (`load_cifar10_test` reads it;
+    the grading jail hides it from the student's kernel, see `heldout_files`).
     - "class_names": the 10 names from batches.meta ("airplane", "automobile", ...).
     - "mean_image": the subtracted mean image, float32 (3, 32, 32), or None.
     - "name": "CIFAR-10", for titles.
     - "description": which data this is (see `locate_dataset`).
     """
     directory, description = locate_dataset("cifar10")
-    return _prepare(load_cifar10(directory), TITLES["cifar10"], description, load_cifar10_class_names(directory),
+    return _prepare(load_cifar10_training(directory), TITLES["cifar10"], description,
+                    load_cifar10_class_names(directory),
                     num_validation, subtract_mean, flatten, seed, verbose)
 
 

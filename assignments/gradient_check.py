@@ -37,6 +37,20 @@ def rel_error(x: ArrayLike, y: ArrayLike) -> float:
     return float(np.max(errors, initial=0.0))
 
 
+def gradient_error(got: ArrayLike, expected: ArrayLike, floor: float = 1e-8) -> float:
+    r"""Relative error over the whole array, $\|g - e\| / \max(floor, \|g\| + \|e\|)$ (2-norms).
+
+    Unlike rel_error it does not judge a tiny entry by its own rounding (an entry of 3e-7 against a
+    numerical gradient whose noise is 1e-11), so it suits gradients taken through a network or a
+    float32 computation. Inputs: two arrays of the same shape. Returns a float (0.0 when both are 0).
+    Rough guide: below 1e-6 is right for float64, below 1e-3 for float32; a mistake gives 1e-2 or more.
+    """
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ValueError(f"gradient_error needs arrays of the same shape, got {got.shape} and {expected.shape}")
+    return float(np.linalg.norm(got - expected) / max(floor, np.linalg.norm(got) + np.linalg.norm(expected)))
+
+
 def numerical_gradient(
     f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5
 ) -> np.ndarray:

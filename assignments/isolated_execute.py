@@ -93,11 +93,13 @@ class JailedKernelManager(AsyncKernelManager):
         # In its own PID namespace the kernel's parent is the jail's init: its check that the
         # grader still runs would stop it at once. The jail dies with the grader instead.
         command.append("--IPKernelApp.parent_handle=0")
+        from assignments.data import heldout_files
         from assignments.sandbox import SandboxUnavailable, prepare_scratch, sandboxed
 
         prepare_scratch(self.scratch)  # the connection file, just written, must be the kernel's to read
         try:
-            return sandboxed(command, self.scratch, readable=self.readable, limits=self.limits)
+            return sandboxed(command, self.scratch, readable=self.readable, hidden=heldout_files(),
+                             limits=self.limits)
         except SandboxUnavailable as error:
             raise SandboxUnavailable(
                 f"{error}\nThe student's kernel is not started without its jail. To grade unjailed "

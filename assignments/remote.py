@@ -19,7 +19,10 @@ Semantics kept, so that the checks read as if everything were local:
   averages) are written back into the caller's objects;
 - numpy's global RNG (`np.random.seed`, `np.random.randn`) is one state: it travels with each call;
 - attributes and items that are dicts or lists come back as live views, so `model.params[k] = v`
-  changes the remote model;
+  changes the remote model; a view is an instance of dict or list and behaves as the plain
+  container of its current contents under `dict(...)`, `{**d}`, iteration, `.items()`, `copy.copy`,
+  `copy.deepcopy`, `pickle`, `json.dumps` and `np.asarray` (copies are plain, not live);
+- copying a handle to an object copies the object where it lives (a new handle); pickling is refused;
 - exceptions come back as the same builtin type with the same arguments (others as RemoteError).
 
 The grader gives the student's side access only to the callables it passes and to the attribute
@@ -29,12 +32,14 @@ other side names. Wire format: frames of a JSON header followed by raw array buf
 from __future__ import annotations
 
 import builtins
+import contextlib
+import copy
 import json
 import select
 import socket
 import struct
 import time
-from collections.abc import MutableMapping, MutableSequence
+from collections.abc import Mapping, MutableMapping, MutableSequence
 from typing import Any, Callable
 
 import numpy as np
@@ -103,6 +108,7 @@ class Endpoint:
         self._objects: dict[int, Any] = {}
         self._ids: dict[int, int] = {}
         self._live: set[int] = set()
+        self._blas_limit: Any = None
 
     # -- what the hidden tests use ------------------------------------------------------------
     def lookup(self, name: str) -> Any:
@@ -177,8 +183,16 @@ class Endpoint:
             reply = {"error": _describe_exception(error, encoder)}
         self._send(reply, encoder.buffers)
 
+    def limit_blas_threads(self, threads: int | None) -> None:
+        """Have the other side's BLAS use at most `threads` threads from now on (None: as before)."""
+        self._request({"op": "blas_threads", "threads": threads})
+
     def _perform(self, header: dict, buffers: list) -> tuple[Any, list]:
         op = header.get("op")
+        if op == "blas_threads":
+            if not self.trusting:
+                raise PermissionError("only the grader may limit the other side's BLAS threads")
+            return self._limit_blas(header.get("threads")), []
         if op == "lookup":
             if self.namespace is None or not isinstance(header.get("name"), str):
                 raise KeyError(header.get("name"))
@@ -204,6 +218,15 @@ class Endpoint:
         if not isinstance(operands, list):
             raise ProtocolError("operands must be a list")
         return _apply(op, target, operands, self.trusting, id(target) in self._live), []
+
+    def _limit_blas(self, threads: Any) -> None:
+        from threadpoolctl import threadpool_limits
+
+        if self._blas_limit is not None:
+            self._blas_limit.restore_original_limits()
+            self._blas_limit = None
+        if type(threads) is int and threads > 0:
+            self._blas_limit = threadpool_limits(threads, user_api="blas")
 
     # -- handles --------------------------------------------------------------------------------
     def export(self, value: Any, live: bool) -> int:
@@ -257,9 +280,13 @@ class Endpoint:
 
 
 class Remote:
-    """A handle to an object of the other side: call it, read and set its attributes and items."""
+    """A handle to an object of the other side: call it, read and set its attributes and items.
 
-    __slots__ = ("_endpoint", "_id", "_description")
+    Copying one (`copy.copy`, `copy.deepcopy`) copies the object on the side that owns it and
+    returns a handle to the copy; pickling one is refused with a message saying why.
+    """
+
+    _FIELDS = ("_endpoint", "_id", "_description")
 
     def __init__(self, endpoint: Endpoint, handle: int, description: str):
         object.__setattr__(self, "_endpoint", endpoint)
@@ -270,7 +297,7 @@ class Remote:
         return self._endpoint.call(self._id, args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        if name in Remote.__slots__:  # not yet set: a copy being built
+        if name in Remote._FIELDS:  # not yet set: a copy being built
             raise AttributeError(name)
         return self._endpoint.operate("getattr", self._id, name)
 
@@ -301,15 +328,77 @@ class Remote:
     def __repr__(self) -> str:
         return f"<{self._description} in the student's kernel>"
 
+    def __copy__(self) -> Any:
+        return self._endpoint.operate("copy", self._id)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return self._endpoint.operate("deepcopy", self._id)
+
+    def __reduce_ex__(self, protocol: int):
+        raise TypeError(f"cannot pickle {self!r}: it lives in another process (the grader's or the "
+                        f"student's); pickle plain values such as its params dict instead")
+
     def snapshot(self) -> Any:
         """The whole container, by value, in one round trip."""
         return self._endpoint.operate("snapshot", self._id, "value")
 
 
-class RemoteDict(Remote, MutableMapping):
-    """A live view of a dict of the other side."""
+class _PlainContainer:
+    """What a live view of a dict or list shares: it is an instance of the plain type, copies and
+    pickles as a plain dict or list of its current contents, and has no attributes of its own."""
 
-    __slots__ = ()
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"'{type(self).__name__}' object attribute {name!r} is read-only")
+
+    def __copy__(self) -> Any:
+        return self.snapshot()
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return copy.deepcopy(self.snapshot(), memo)
+
+    def __reduce_ex__(self, protocol: int):
+        return type(self.snapshot()), (self.snapshot(),)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __eq__(self, other: Any) -> bool:
+        return self.snapshot() == other
+
+    def __ne__(self, other: Any) -> bool:
+        return self.snapshot() != other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(self.snapshot())
+
+    def copy(self) -> Any:
+        return self.snapshot()
+
+
+_NOT_EMPTY = object()
+"""Kept in a RemoteDict's own (otherwise unused) storage: json's C encoder writes "{}" for a dict
+whose storage is empty without asking for its items."""
+
+
+class RemoteDict(Remote, _PlainContainer, dict):
+    """A live view of a dict of the other side; isinstance(view, dict) holds, and `dict(view)`,
+    `{**view}`, `.items()`, `json.dumps`, `copy`, `pickle` see its current contents."""
+
+    def __init__(self, endpoint: Endpoint, handle: int, description: str):
+        super().__init__(endpoint, handle, description)
+        dict.__setitem__(self, _NOT_EMPTY, None)
+
+    __getattr__, __setattr__ = _PlainContainer.__getattr__, _PlainContainer.__setattr__
+    __copy__, __deepcopy__ = _PlainContainer.__copy__, _PlainContainer.__deepcopy__
+    __reduce_ex__, __repr__ = _PlainContainer.__reduce_ex__, _PlainContainer.__repr__
+    __bool__ = _PlainContainer.__bool__
+    get, setdefault, pop, popitem = Mapping.get, MutableMapping.setdefault, MutableMapping.pop, MutableMapping.popitem
+    update, clear = MutableMapping.update, MutableMapping.clear
 
     def items(self):
         return self.snapshot().items()
@@ -320,20 +409,56 @@ class RemoteDict(Remote, MutableMapping):
     def keys(self):
         return self.snapshot().keys()
 
-    def copy(self) -> dict:
-        return self.snapshot()
+    def __reversed__(self):
+        return reversed(self.snapshot())
+
+    def __or__(self, other: Any) -> Any:
+        return self.snapshot() | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self.snapshot()
+
+    def __ior__(self, other: Any) -> RemoteDict:
+        self.update(other)
+        return self
 
 
-class RemoteList(Remote, MutableSequence):
-    """A live view of a list of the other side."""
+class RemoteList(Remote, _PlainContainer, list):
+    """A live view of a list of the other side; isinstance(view, list) holds, and `list(view)`,
+    iteration, `np.asarray`, `json.dumps`, `copy`, `pickle` see its current contents."""
 
-    __slots__ = ()
+    __getattr__, __setattr__ = _PlainContainer.__getattr__, _PlainContainer.__setattr__
+    __copy__, __deepcopy__ = _PlainContainer.__copy__, _PlainContainer.__deepcopy__
+    __reduce_ex__, __repr__ = _PlainContainer.__reduce_ex__, _PlainContainer.__repr__
+    __bool__ = _PlainContainer.__bool__
+    append, extend, pop, remove = (MutableSequence.append, MutableSequence.extend, MutableSequence.pop,
+                                   MutableSequence.remove)
+    index, count, reverse, clear = (MutableSequence.index, MutableSequence.count, MutableSequence.reverse,
+                                    MutableSequence.clear)
+    __iadd__, __reversed__ = MutableSequence.__iadd__, MutableSequence.__reversed__
 
     def __iter__(self):
         return iter(self.snapshot())
 
+    def __contains__(self, value: Any) -> bool:
+        return value in self.snapshot()
+
     def insert(self, index: int, value: Any) -> None:
         self._endpoint.operate("insert", self._id, index, value)
+
+    def sort(self, *, key: Callable | None = None, reverse: bool = False) -> None:
+        self[:] = sorted(self.snapshot(), key=key, reverse=reverse)
+
+    def __add__(self, other: Any) -> list:
+        return self.snapshot() + other
+
+    def __radd__(self, other: Any) -> list:
+        return other + self.snapshot()
+
+    def __mul__(self, count: int) -> list:
+        return self.snapshot() * count
+
+    __rmul__ = __mul__
 
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.snapshot(), dtype=dtype)
@@ -350,11 +475,17 @@ def _is_live_access(header: dict) -> bool:
 
 
 def _apply(op: str, target: Any, operands: list, trusting: bool, live: bool) -> Any:
-    """Perform one operation on a shared object; the grader's side allows only its REMOTE_API."""
+    """Perform one operation on a shared object; the grader's side allows only its REMOTE_API
+    (and copies of an object that has one)."""
     if not trusting and not live:
+        api = getattr(type(target), "REMOTE_API", ())
         name = operands[0] if op in ("getattr", "setattr") and operands else None
-        if op not in ("getattr", "setattr") or name not in getattr(type(target), "REMOTE_API", ()):
+        if not (op in ("getattr", "setattr") and name in api or op in ("copy", "deepcopy") and api):
             raise PermissionError(f"the grader's {type(target).__name__} does not allow {op} {name or ''}")
+    if op == "copy":
+        return copy.copy(target)
+    if op == "deepcopy":
+        return copy.deepcopy(target)
     if op == "getattr":
         return getattr(target, _name(operands[0]))
     if op == "setattr":
@@ -562,6 +693,8 @@ def _write_back(originals: tuple, position: Any, value: Any) -> None:
     if not isinstance(position, int) or not 0 <= position < len(originals):
         raise ProtocolError("write-back of an argument that was not sent")
     original = originals[position]
+    if isinstance(original, Remote):  # a view of the callee's own object: already changed there
+        return
     if isinstance(original, np.ndarray) and isinstance(value, np.ndarray) and original.shape == value.shape \
             and original.flags.writeable:
         original[...] = value
@@ -578,6 +711,37 @@ def _set_rng_state(state: Any) -> None:
         np.random.set_state(state)
     except Exception:
         pass
+
+
+def process_of(value: Any) -> int | None:
+    """The id of the process in which `value` runs: the other side's for a handle whose channel is
+    a Unix socket (SO_PEERCRED, Linux), else None (a local value, or the system does not say)."""
+    if not isinstance(value, Remote):
+        return None
+    sock = value._endpoint.sock
+    try:
+        credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return None
+    return struct.unpack("3i", credentials)[0] or None
+
+
+@contextlib.contextmanager
+def one_blas_thread(value: Any):
+    """While the block runs, BLAS uses one thread in the process where `value` runs (the other
+    side's for a handle, this one's otherwise): oversubscribed BLAS threads on a busy machine spin,
+    which costs a matrix product many times its time and CPU time."""
+    if isinstance(value, Remote):
+        value._endpoint.limit_blas_threads(1)
+        try:
+            yield
+        finally:
+            value._endpoint.limit_blas_threads(None)
+    else:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            yield
 
 
 def serve(socket_path: str, namespace: dict | None = None) -> None:

@@ -89,21 +89,23 @@ def prepare_scratch(scratch: Path) -> None:
 
 
 def sandboxed(command: Sequence[str], scratch: Path, *, readable: Sequence[Path] = (),
-              limits: Limits = Limits()) -> list[str]:
+              hidden: Sequence[Path] = (), limits: Limits = Limits()) -> list[str]:
     """The argv that runs `command` jailed, for subprocess.Popen from any cwd with any environment.
 
     Inputs: command, the argv to jail (its environment is the one Popen passes); scratch, its working
     directory, read-write (call `prepare_scratch` first); readable, further paths it may read
-    (missing ones are skipped); limits, its rlimits.
+    (missing ones are skipped); hidden, files inside those that read as empty in the jail (the
+    held-out data); limits, its rlimits.
     Returns: the argv. Raises SandboxUnavailable with `sandbox_problem()`'s message.
     """
     problem = sandbox_problem()
     if problem:
         raise SandboxUnavailable(problem)
-    return _jail(command, scratch, readable, limits)
+    return _jail(command, scratch, readable, limits, hidden)
 
 
-def _jail(command: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits) -> list[str]:
+def _jail(command: Sequence[str], scratch: Path, readable: Sequence[Path], limits: Limits,
+          hidden: Sequence[Path] = ()) -> list[str]:
     """`sandboxed` without the check that jails work here."""
     root = os.geteuid() == 0
     scratch = os.path.abspath(scratch)
@@ -120,6 +122,9 @@ def _jail(command: Sequence[str], scratch: Path, readable: Sequence[Path], limit
         argv += ["--symlink", os.readlink(link), link]
     for path in _outermost([*(set(SYSTEM_DIRS) - set(links)), *python, *map(str, readable)]):
         argv += ["--dir", os.path.dirname(path), "--ro-bind-try", path, path]  # bwrap would make its parents 0700
+    for path in hidden:
+        if os.path.isfile(path):
+            argv += ["--ro-bind", os.devnull, os.path.abspath(path)]
     argv += ["--dir", os.path.dirname(scratch), "--bind", scratch, scratch, "--chdir", scratch, "--",
              "prlimit", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}", f"--as={limits.memory_bytes}",
              f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}",

@@ -2,7 +2,11 @@
 
 The model is rebuilt with the student's own `build_model(**config)`, its parameters (and state)
 are loaded from the submitted .npz file without unpickling anything, and it classifies the
-CIFAR-10 test batch, which training never sees. Points follow accuracy thresholds.
+CIFAR-10 test batch, read here in the grader's process: `get_cifar10_data` never hands it to a
+notebook, and the grading jail hides the file from the student's kernel
+(`assignments.data.heldout_files`), so the model cannot look up the labels while it is graded.
+CIFAR-10 is public, though: held out means unseen by the kit's training and unreadable during
+grading, not secret. Points follow accuracy thresholds.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from assignments.data import load_cifar10, locate_dataset
+from assignments.data import load_cifar10_test, locate_dataset
 from assignments.model_io import ModelFileError, load_model_file
 from grader_tests.checking import GradingFailure
 
@@ -50,7 +54,7 @@ def heldout_accuracy(model_file: str, build_model: Callable, batch_size: int = 2
     if state:
         model.state = {name: value for name, value in state.items()}
     directory, _ = locate_dataset("cifar10")
-    _, _, X_test, y_test = load_cifar10(directory)
+    X_test, y_test = load_cifar10_test(directory)
     X_test = X_test - mean_image
     correct = 0
     with warnings.catch_warnings(), np.errstate(all="ignore"):

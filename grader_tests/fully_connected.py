@@ -50,8 +50,8 @@ def _affine_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
          rng.standard_normal((6, 3)), rng.standard_normal(3)),
         ("a single example (N = 1) of shape (3, 5) and M = 2", rng.standard_normal((1, 3, 5)),
          rng.standard_normal((15, 2)), rng.standard_normal(2)),
-        ("integer-valued inputs (dtype int64), x of shape (2, 3, 2) and M = 4",
-         rng.integers(-4, 5, (2, 3, 2)), rng.integers(-3, 4, (6, 4)), rng.integers(-3, 4, 4)),
+        ("whole-number inputs (float64 holding integers), x of shape (2, 3, 2) and M = 4",
+         *(rng.integers(-4, 5, shape).astype(np.float64) for shape in [(2, 3, 2), (6, 4), (4,)])),
         ("float32 inputs, x of shape (5, 4, 2) and M = 7",
          rng.standard_normal((5, 4, 2)).astype(np.float32),
          rng.standard_normal((8, 7)).astype(np.float32), rng.standard_normal(7).astype(np.float32)),
@@ -105,7 +105,6 @@ def _relu_inputs() -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(22)
     return [
         ("a 3 x 4 input with both signs", rng.standard_normal((3, 4))),
-        ("integer-valued input with exact zeros (dtype int64)", rng.integers(-2, 3, (4, 5))),
         ("float input with exact zeros (whole numbers in float64)",
          rng.integers(-2, 3, (3, 6)).astype(np.float64)),
         ("a 4-D input of shape (2, 3, 4, 5)", rng.standard_normal((2, 3, 4, 5))),
@@ -161,7 +160,8 @@ def softmax_loss_cases() -> list[Case]:
         ("huge scores (up to 1e4 in magnitude; each correct class within 2 of its row maximum)",
          np.array([[1e4, 0.0, -1e4], [1000.0, 1000.0, 999.0], [-1e4, -1e4 + 1, -1e4 + 2],
                    [5e3, -5e3, 5e3 - 2]]), np.array([0, 2, 1, 2])),
-        ("integer-valued scores (dtype int64)", rng.integers(-5, 6, (4, 5)), np.array([0, 4, 2, 2])),
+        ("whole-number scores (float64 holding integers, with ties)", rng.integers(-5, 6, (4, 5)).astype(np.float64),
+         np.array([0, 4, 2, 2])),
         ("float32 scores", (4 * rng.standard_normal((6, 5))).astype(np.float32), rng.integers(0, 5, 6)),
     ]
     cases = []

@@ -32,7 +32,8 @@ def softmax_cases() -> list[Case]:
         ("9 examples x 3 classes (more rows than columns)", rng.standard_normal((9, 3))),
         ("huge scores (up to 1e4 in magnitude)",
          np.array([[1e4, 0.0, -1e4], [1000.0, 1000.0, 999.0], [-1e4, -1e4 + 1, -1e4 + 2]])),
-        ("integer-valued scores (dtype int64)", rng.integers(-5, 6, size=(3, 4))),
+        ("whole-number scores (float64 holding integers, with ties)",
+         rng.integers(-5, 6, size=(3, 4)).astype(np.float64)),
         ("float32 scores", rng.standard_normal((6, 5)).astype(np.float32) * 4),
     ]
     return [Case(description, {"z": z}, scipy_softmax(z.astype(np.float64), axis=1))
@@ -159,7 +160,8 @@ def softmax_cross_entropy_cases() -> list[Case]:
         ("huge scores (up to 1e4 in magnitude)",
          np.array([[1e4, 0.0, -1e4], [1000.0, 1000.0, 999.0], [-1e4, -1e4 + 1, -1e4 + 2]]),
          np.array([1, 2, 0])),
-        ("integer-valued scores (dtype int64)", rng.integers(-5, 6, size=(5, 4)), np.array([0, 3, 3, 1, 2])),
+        ("whole-number scores (float64 holding integers, with ties)",
+         rng.integers(-5, 6, size=(5, 4)).astype(np.float64), np.array([0, 3, 3, 1, 2])),
         ("float32 scores", (4 * rng.standard_normal((6, 5))).astype(np.float32), rng.integers(5, size=6)),
     ]
     cases = []
@@ -216,8 +218,8 @@ def linear_classifier_cases() -> list[Case]:
          rng.integers(4, size=5), 0.3),
         ("a single example (N = 1), reg = 0.1, D = 5, C = 3", *params(5, 3), rng.standard_normal((1, 5)),
          np.array([2]), 0.1),
-        ("integer-valued X (dtype int64), reg = 0.2, 6 examples, D = 4, C = 3", *params(4, 3),
-         rng.integers(-3, 4, size=(6, 4)), rng.integers(3, size=6), 0.2),
+        ("whole-number X (float64 holding integers), reg = 0.2, 6 examples, D = 4, C = 3", *params(4, 3),
+         rng.integers(-3, 4, size=(6, 4)).astype(np.float64), rng.integers(3, size=6), 0.2),
         ("float32 W, b and X, reg = 0.1, 8 examples, D = 6, C = 5", *params(6, 5, np.float32),
          rng.standard_normal((8, 6)).astype(np.float32), rng.integers(5, size=8), 0.1),
     ]

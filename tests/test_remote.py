@@ -3,6 +3,9 @@
 The student's side runs in a thread here, serving a namespace over a socket pair; the real
 kernel case is covered by the autograde tests.
 """
+import copy
+import json
+import pickle
 import socket
 import threading
 
@@ -234,3 +237,135 @@ def test_a_grader_object_kept_by_the_student_fails_as_an_ordinary_exception_afte
     with pytest.raises(remote.SessionOver, match="hidden tests, which have finished"):
         update(1)
     assert issubclass(remote.SessionOver, Exception)
+
+
+# ------------------------------- what the grader hands to student code behaves like the plain object
+
+
+class GraderModel:
+    """A grader object whose dicts and lists student code reads (a scripted model, a config)."""
+
+    REMOTE_API = ("params", "config", "history", "loss")
+
+    def __init__(self):
+        self.params = {"W": np.arange(4.0).reshape(2, 2), "b": np.zeros(2)}
+        self.config = {"learning_rate": 0.1, "betas": [0.9, 0.999], "name": "adam"}
+        self.history = [1.0, 0.5, 0.25]
+
+    def loss(self, X):
+        return float(np.sum(X @ self.params["W"]))
+
+
+OPERATIONS = {
+    "copy.copy": copy.copy,
+    "copy.deepcopy": copy.deepcopy,
+    "dict(...)": dict,
+    "{**d}": lambda d: {**d},
+    ".items()": lambda d: [(k, v) for k, v in d.items()],
+    "iteration": lambda d: [k for k in d],
+    "isinstance(d, dict)": lambda d: isinstance(d, dict),
+    "pickle": lambda d: pickle.loads(pickle.dumps(d)),
+    "json.dumps": lambda d: json.dumps(d, sort_keys=True),
+    "len and truth": lambda d: (len(d), bool(d)),
+    "== a plain dict": lambda d: d == {"learning_rate": 0.1, "betas": [0.9, 0.999], "name": "adam"},
+    ".get and in": lambda d: (d.get("name"), d.get("absent", 7), "name" in d),
+}
+LIST_OPERATIONS = {
+    "copy.copy": copy.copy, "copy.deepcopy": copy.deepcopy, "list(...)": list, "iteration": lambda l: [*l],
+    "isinstance(l, list)": lambda l: isinstance(l, list), "pickle": lambda l: pickle.loads(pickle.dumps(l)),
+    "json.dumps": json.dumps, "np.asarray": np.asarray, "sum and max": lambda l: (sum(l), max(l)),
+    "== a plain list": lambda l: l == [1.0, 0.5, 0.25],
+}
+
+
+def student_applies(model, attribute, table, operation):
+    """Student code doing one ordinary thing with a container the grader handed over."""
+    return {"dict": OPERATIONS, "list": LIST_OPERATIONS}[table][operation](getattr(model, attribute))
+
+
+def _same(got, expected) -> bool:
+    if isinstance(expected, np.ndarray):
+        return isinstance(got, np.ndarray) and np.array_equal(got, expected)
+    if isinstance(expected, dict):
+        return type(got) is dict and got.keys() == expected.keys() and all(_same(got[k], expected[k]) for k in got)
+    if isinstance(expected, (list, tuple)):
+        return type(got) is type(expected) and len(got) == len(expected) and all(map(_same, got, expected))
+    return type(got) is type(expected) and got == expected
+
+
+@pytest.fixture
+def applying(student):
+    endpoint, namespace = student
+    namespace["student_applies"] = student_applies
+    return endpoint.lookup("student_applies")
+
+
+@pytest.mark.parametrize("attribute, operation", [
+    (attribute, operation) for attribute in ("params", "config") for operation in OPERATIONS
+    if (attribute, operation) != ("params", "json.dumps")])  # json needs plain contents, not arrays
+def test_a_grader_dict_behaves_like_a_plain_dict_in_student_code(applying, attribute, operation):
+    model = GraderModel()
+    expected = OPERATIONS[operation](getattr(model, attribute))
+    assert _same(applying(model, attribute, "dict", operation), expected)
+
+
+@pytest.mark.parametrize("operation", LIST_OPERATIONS)
+def test_a_grader_list_behaves_like_a_plain_list_in_student_code(applying, operation):
+    model = GraderModel()
+    assert _same(applying(model, "history", "list", operation), LIST_OPERATIONS[operation](model.history))
+
+
+def keep_best(model):
+    """A Solver keeping its best parameters: deep copies, changes the live dict, then restores."""
+    best = copy.deepcopy(model.params)
+    model.params["W"] = model.params["W"] + 100
+    assert not np.array_equal(best["W"], model.params["W"])
+    model.params = best
+    return type(best).__name__, sorted(best)
+
+
+def test_a_solver_keeping_deep_copied_params_restores_them_in_the_grader(student):
+    endpoint, namespace = student
+    namespace["keep_best"] = keep_best
+    model = GraderModel()
+    before = copy.deepcopy(model.params)
+    assert endpoint.lookup("keep_best")(model) == ("dict", ["W", "b"])
+    assert all(np.array_equal(model.params[k], before[k]) for k in before)
+
+
+def copy_model(model):
+    """Student code copying the model object itself, then training only the copy."""
+    twin = copy.deepcopy(model)
+    twin.params["W"] = np.zeros((2, 2))
+    return twin.loss(np.ones((1, 2))), model.loss(np.ones((1, 2)))
+
+
+def test_a_grader_object_deep_copies_on_its_own_side_and_refuses_pickle(student):
+    endpoint, namespace = student
+    namespace["copy_model"] = copy_model
+    namespace["pickle_model"] = pickle.dumps
+    model = GraderModel()
+    assert endpoint.lookup("copy_model")(model) == (0.0, 6.0)
+    assert np.array_equal(model.params["W"], np.arange(4.0).reshape(2, 2))
+    with pytest.raises(TypeError, match="cannot pickle .* lives in another process"):
+        endpoint.lookup("pickle_model")(model)
+
+
+def test_a_dict_view_refuses_attributes_as_a_plain_dict_does(student):
+    endpoint, namespace = student
+    namespace["set_attribute"] = lambda model: setattr(model.params, "x", 1)
+    namespace["get_attribute"] = lambda model: model.params.x
+    for name in ("set_attribute", "get_attribute"):
+        with pytest.raises(AttributeError):
+            endpoint.lookup(name)(GraderModel())
+
+
+def test_a_view_passed_back_to_its_owner_is_not_written_back_through_the_channel(student):
+    endpoint, namespace = student
+    namespace["add_key"] = lambda params: params.__setitem__("c", np.ones(1))
+    model = endpoint.lookup("Model")()
+    operations = []
+    original = endpoint.operate
+    endpoint.operate = lambda op, *args: operations.append(op) or original(op, *args)
+    endpoint.lookup("add_key")(model.params)
+    assert sorted(model.params) == ["W", "b", "c"] and "delitem" not in operations and "setitem" not in operations

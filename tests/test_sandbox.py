@@ -36,9 +36,9 @@ def scratch(tmp_path):
     return folder
 
 
-def jailed_python(code, scratch, readable=(), limits=Limits(), **popen):
+def jailed_python(code, scratch, readable=(), limits=Limits(), hidden=(), **popen):
     """Popen of `python -c code` in the jail, text pipes, from an unrelated cwd."""
-    argv = sandboxed([sys.executable, "-c", code], scratch, readable=readable, limits=limits)
+    argv = sandboxed([sys.executable, "-c", code], scratch, readable=readable, hidden=hidden, limits=limits)
     return subprocess.Popen(argv, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
@@ -91,6 +91,19 @@ def test_reads_only_allowed_paths(scratch, tmp_path):
                      readable=[data])
     assert list(seen.values())[:3] == ["ok", "ok", "ok"]
     assert set(list(seen.values())[3:]) <= {"FileNotFoundError", "PermissionError"}, seen
+
+
+def test_held_out_files_cannot_be_read_while_their_folder_stays_readable(scratch, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "data_batch_1").write_text("training")
+    (data / "test_batch").write_text("held-out labels")
+    code = ("import os\nfor name in ('data_batch_1', 'test_batch'):\n    try:\n"
+            f"        print(repr(open(os.path.join({str(data)!r}, name)).read()))\n"
+            "    except OSError as error:\n        print(type(error).__name__)")
+    status, out, err = run_jailed(code, scratch, readable=[data], hidden=[data / "test_batch", data / "absent"])
+    assert status == 0, err
+    assert out.split()[0] == "'training'" and out.split()[1] in {"''", "PermissionError"}
 
 
 def test_writes_only_in_scratch(scratch, tmp_path):

@@ -1,7 +1,11 @@
 """Exercise 02 Solver: the hidden check passes the reference and fails the stub and every mutant."""
+import copy
+import socket
+import threading
+
 import pytest
 
-from assignments import paths
+from assignments import paths, remote
 from assignments.notebooks import load_definitions
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants.solver import MUTANTS, WorkingSolver
@@ -28,3 +32,27 @@ def test_each_mutant_fails_with_its_name(mutant):
     with pytest.raises(GradingFailure) as failure:
         check_solver(mutant.implementation)
     assert f"known mistake: {mutant.name}" in str(failure.value)
+
+
+class DeepCopyingSolver(WorkingSolver):
+    """Keeps its best parameters with copy.deepcopy, as many students do."""
+
+    def _keep_best(self, val_acc):
+        if val_acc > self.best_val_acc or not self.best_params:
+            self.best_val_acc = val_acc
+            self.best_params = copy.deepcopy(self.model.params)
+
+
+def test_a_solver_deep_copying_the_grader_models_params_passes_across_the_wall():
+    """Graded as while grading: the Solver runs on the student's side of a channel and the scripted
+    model stays in the grader, so self.model.params is a live view (a deep copy once reached a socket)."""
+    ours, theirs = socket.socketpair()
+    server = remote.Endpoint(theirs, namespace={"Solver": DeepCopyingSolver}, trusting=True)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    endpoint = remote.Endpoint(ours, trusting=False)
+    try:
+        check_solver(endpoint.lookup("Solver"))
+    finally:
+        endpoint.close()
+        thread.join(5)

@@ -112,6 +112,30 @@ class ConfigNotKept(WorkingSolver):
             self.model.params[name], _ = self.update_rule(w, grads[name], dict(self.optim_configs[name]))
 
 
+class ConfigDiscarded(WorkingSolver):
+    """Passes its own config and ignores the returned one: right only for rules that update in place."""
+
+    def _step(self):
+        batch = self._batch()
+        loss, grads = self.model.loss(self.X_train[batch], self.y_train[batch])
+        self.loss_history.append(float(loss))
+        for name, w in self.model.params.items():
+            self.model.params[name], _ = self.update_rule(w, grads[name], self.optim_configs[name])
+
+
+class ValidationOnTrainingData(WorkingSolver):
+    def train(self):
+        X_val, y_val = self.X_val, self.y_val
+        self.X_val, self.y_val = self.X_train, self.y_train
+        super().train()
+        self.X_val, self.y_val = X_val, y_val
+
+
+class MinibatchesFromGlobalRandom(WorkingSolver):
+    def _batch(self):
+        return np.random.choice(self.X_train.shape[0], self.batch_size)
+
+
 class LossPerEpoch(WorkingSolver):
     def _epoch(self, iterations):
         before = len(self.loss_history)
@@ -139,6 +163,15 @@ MUTANTS = [
     Mutant("Solver", "optimizer state not kept",
            "Store the config each update returns in self.optim_configs[name]; it carries the "
            "optimizer's state (velocity, moments) to the next step.", ConfigNotKept),
+    Mutant("Solver", "returned optimizer config discarded",
+           "An update rule may return a new config instead of changing the one it was given: keep "
+           "the returned one, self.optim_configs[name] = config, or its state is lost.", ConfigDiscarded),
+    Mutant("Solver", "validation accuracy measured on the training data",
+           "Measure val_acc with check_accuracy(self.X_val, self.y_val, ...), and keep the best "
+           "parameters by that.", ValidationOnTrainingData),
+    Mutant("Solver", "minibatches not drawn from self.rng",
+           "Draw the minibatch with self.rng (e.g. self.rng.choice(num_train, batch_size)), not "
+           "np.random: the same seed must give the same training.", MinibatchesFromGlobalRandom),
     Mutant("Solver", "loss recorded once per epoch",
            "Append the loss of every iteration to loss_history.", LossPerEpoch),
     Mutant("Solver", "one iteration per epoch",
