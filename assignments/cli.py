@@ -1,30 +1,57 @@
-"""The command line: `python -m assignments COMMAND ...` (see `--help`)."""
+"""The command line: `python -m assignments COMMAND ...` (see `--help`).
+
+The student distribution (`bundle`) has no grading side: there only `check` (without --hidden)
+exists, and the other commands are not offered.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from assignments import paths
 from assignments.data import DataFileError
-from assignments.grading import Course, GradingError, assignment_names, format_scores
 from assignments.notebooks import NotebookError
-from assignments.submission import DEFAULT_TIME_LIMIT
 
 
 def main(argv: list[str] | None = None) -> int:
+    grading_side = importlib.util.find_spec("assignments.grading") is not None
     parser = argparse.ArgumentParser(prog="python -m assignments", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-
-    p = commands.add_parser("release", help="generate release/ from source/ with nbgrader, leak-checked")
-    p.add_argument("assignments", nargs="*", help="assignment folders of source/ (default: all)")
-    p.add_argument("--check", action="store_true",
-                   help="do not write: exit 1 when release/ differs from a fresh generation")
 
     p = commands.add_parser("check", help="run a notebook's tests and print a per-question table")
     p.add_argument("notebook", help="the notebook to check, e.g. release/01_softmax/01_softmax.ipynb")
     p.add_argument("--hidden", action="store_true",
                    help="also run the hidden tests, through nbgrader autograde (needs source/)")
     p.add_argument("--assignment", help="the assignment (default: the notebook's folder name)")
+    if grading_side:
+        _add_grading_commands(commands)
+
+    args = parser.parse_args(argv)
+    if args.command == "check" and args.hidden and not grading_side:
+        print("error: --hidden runs the hidden tests, which the student distribution does not have; "
+              "your instructor grades them", file=sys.stderr)
+        return 2
+    errors: tuple[type[Exception], ...] = (NotebookError, DataFileError)
+    if grading_side:
+        from assignments.grading import GradingError
+
+        errors += (GradingError,)
+    try:
+        return _run(args)
+    except errors as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
+    """The instructor's commands, which need the grading side of the kit."""
+    from assignments.submission import DEFAULT_TIME_LIMIT
+
+    p = commands.add_parser("release", help="generate release/ from source/ with nbgrader, leak-checked")
+    p.add_argument("assignments", nargs="*", help="assignment folders of source/ (default: all)")
+    p.add_argument("--check", action="store_true",
+                   help="do not write: exit 1 when release/ differs from a fresh generation")
 
     p = commands.add_parser("autograde", help="nbgrader autograde of submitted/<student>/<assignment>/, "
                                               "each submission in its own process, in parallel")
@@ -51,12 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("demo", help="the whole pipeline on the bundled fixtures, with a grade table")
     p.add_argument("--workdir", help="keep the scratch course directory here")
 
-    args = parser.parse_args(argv)
-    try:
-        return _run(args)
-    except (GradingError, NotebookError, DataFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    p = commands.add_parser("bundle", help="build the student distribution: release notebooks, the "
+                                           "student-side package (a wheel), data scripts, published solutions")
+    p.add_argument("--to", required=True, metavar="DIR", help="folder to build it in (new, or a former bundle)")
+    p.add_argument("--publish", nargs="*", default=[], metavar="ASSIGNMENT",
+                   help="assignments whose reference solutions students get (after their deadline)")
 
 
 def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> None:
@@ -71,6 +97,7 @@ def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> No
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "release":
+        from assignments.grading import assignment_names
         from assignments.release import release, release_differences
 
         names = args.assignments or assignment_names()
@@ -91,6 +118,13 @@ def _run(args: argparse.Namespace) -> int:
         from assignments.demo import run_demo
 
         return 0 if run_demo(args.workdir) else 1
+    if args.command == "bundle":
+        from assignments.bundle import build_bundle
+
+        print(f"student distribution written to {build_bundle(args.to, args.publish)}")
+        return 0
+
+    from assignments.grading import Course
 
     course = Course(args.course_dir or paths.REPO_ROOT, db_url=args.db_url)
     if args.command == "autograde":
@@ -102,8 +136,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _autograde(course: Course, args: argparse.Namespace) -> int:
-    """Grade, print the grade table of the graded students; 1 when any submission was not graded."""
+def _autograde(course, args: argparse.Namespace) -> int:
+    """Grade `course` (a grading.Course), print the grade table of the graded students; 1 when any
+    submission was not graded."""
+    from assignments.grading import format_scores
+
     outcomes = course.grade(args.assignment, args.student, workers=args.workers, scheduler=args.scheduler,
                             dask=args.dask, time_limit=args.time_limit)
     students = {o.student for o in outcomes}
