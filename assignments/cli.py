@@ -75,6 +75,18 @@ def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--to", default="grades.csv", help="CSV file to write (default: grades.csv)")
     _course_options(p, student=False)
 
+    p = commands.add_parser("collect-lms", help="nbgrader zip_collect of a Moodle or Canvas download "
+                                                "of all submissions into submitted/")
+    p.add_argument("assignment")
+    p.add_argument("archive", help="the zip of all submissions the LMS gives")
+    p.add_argument("--lms", required=True, choices=["moodle", "canvas"], help="whose file-name layout")
+    _course_options(p, student=False)
+
+    p = commands.add_parser("lms-grades", help="grades CSV for an LMS import: student_id, points per "
+                                               "assignment, total")
+    p.add_argument("--to", default="lms_grades.csv", help="CSV file to write (default: lms_grades.csv)")
+    _course_options(p, student=False)
+
     p = commands.add_parser("demo", help="the whole pipeline on the bundled fixtures, with a grade table")
     p.add_argument("--workdir", help="keep the scratch course directory here")
 
@@ -129,6 +141,15 @@ def _run(args: argparse.Namespace) -> int:
     course = Course(args.course_dir or paths.REPO_ROOT, db_url=args.db_url)
     if args.command == "autograde":
         return _autograde(course, args)
+    if args.command in ("collect-lms", "lms-grades"):
+        from assignments.lms import collect_uploads, write_lms_grades
+
+        if args.command == "lms-grades":
+            print(f"grades for the LMS written to {write_lms_grades(course, args.to)}")
+        else:
+            students = collect_uploads(course, args.assignment, args.archive, args.lms)
+            print(f"collected {len(students)} submissions of {args.assignment}: {', '.join(students)}")
+        return 0
     if args.command == "feedback":
         print(f"feedback written to {course.feedback(args.assignment, args.student)}")
     else:
