@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
+from pathlib import Path
 
 from assignments import paths
 from assignments.data import DataFileError
@@ -87,6 +89,21 @@ def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--to", default="lms_grades.csv", help="CSV file to write (default: lms_grades.csv)")
     _course_options(p, student=False)
 
+    p = commands.add_parser("hub-setup", help="prepare this machine for the JupyterHub course of "
+                                              "deploy/jupyterhub/ (as root; again = update)")
+    p.add_argument("--instructor", required=True, help="the instructor's account (created when missing)")
+    p.add_argument("--students", nargs="+", required=True, help="the students' accounts")
+    p.add_argument("--publish", nargs="*", default=[], metavar="ASSIGNMENT",
+                   help="assignments whose reference solutions students get (see bundle)")
+    p.add_argument("--password", help="set this password on every account (for trying the hub out)")
+    p.add_argument("--state", default=os.environ.get("DLKIT_HUB_STATE", "/srv/dlkit-hub"),
+                   help="the hub's folder: exchange, student environment, database (default: "
+                        "$DLKIT_HUB_STATE or /srv/dlkit-hub)")
+    p.add_argument("--python", default=sys._base_executable,
+                   help="interpreter of the hub's environments, runnable by every account (default: this one's)")
+    p.add_argument("--offline", action="store_true",
+                   help="give the hub's environments this environment's packages instead of downloading")
+
     p = commands.add_parser("demo", help="the whole pipeline on the bundled fixtures, with a grade table")
     p.add_argument("--workdir", help="keep the scratch course directory here")
 
@@ -130,6 +147,13 @@ def _run(args: argparse.Namespace) -> int:
         from assignments.demo import run_demo
 
         return 0 if run_demo(args.workdir) else 1
+    if args.command == "hub-setup":
+        from assignments.hub import HubCourse, setup_hub
+
+        course = HubCourse(args.instructor, tuple(args.students), Path(args.state), Path(args.python))
+        setup_hub(course, args.publish, args.password, args.offline)
+        print(f"hub prepared in {course.state}; course directory {course.course_dir}")
+        return 0
     if args.command == "bundle":
         from assignments.bundle import build_bundle
 

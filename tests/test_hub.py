@@ -1,0 +1,130 @@
+"""The JupyterHub course of deploy/jupyterhub/ (assignments.hub): bounded student kernels, and
+nbgrader's exchange between real local accounts: release, fetch, submit, collect, autograde,
+feedback, fetch feedback.
+
+Needs root (accounts are created with useradd) and a Python every account can run (Debian's
+/usr/bin/python3.11 here, `DLKIT_HUB_PYTHON`); nothing is downloaded (`offline` environments).
+"""
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from assignments.grading import Course
+from assignments.hub import HubCourse, setup_hub, write_kernelspec
+from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from tests.builders import SOFTMAX_NB, correct_submission, with_answer
+
+HUB_PYTHON = Path(os.environ.get("DLKIT_HUB_PYTHON", "/usr/bin/python3.11"))
+TEACHER, ALICE, BOB = "dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob"
+
+
+def _kernel_says(kernels_dir, code):
+    """Start the `python3` kernel of `kernels_dir`, run `code`, return what it printed."""
+    specs = KernelSpecManager(kernel_dirs=[str(kernels_dir)], ensure_native_kernel=False)
+    manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        printed = []
+        client.execute_interactive(code, timeout=120, output_hook=lambda msg: printed.append(
+            msg["content"].get("text", "") if msg["msg_type"] == "stream" else
+            msg["content"].get("ename", "") if msg["msg_type"] == "error" else ""))
+        return "".join(printed)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_a_student_kernel_gets_one_blas_thread_and_a_memory_limit(tmp_path):
+    write_kernelspec(tmp_path, Path(sys.executable), memory_bytes=3 * 1024**3, blas_threads=1)
+    said = _kernel_says(tmp_path, (
+        "import resource, numpy as np\nfrom threadpoolctl import threadpool_info\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0], [p['num_threads'] for p in threadpool_info()])\n"
+        "np.ones(4 * 1024**3 // 8)"))
+    assert said.startswith(f"{3 * 1024**3} [1") and "1]" in said.splitlines()[0]
+    assert "MemoryError" in said  # 4 GiB of ones do not fit in 3 GiB of address space
+
+
+@pytest.fixture(scope="module")
+def hub():
+    """The hub's machine set up offline: accounts, exchange, course, the two environments."""
+    if os.geteuid() != 0:
+        pytest.fail("the hub test creates local accounts: run it as root")
+    for user in (TEACHER, ALICE, BOB):  # a former run's work of these test accounts
+        try:
+            shutil.rmtree(pwd.getpwnam(user).pw_dir)
+        except KeyError:
+            pass
+    state = Path(tempfile.mkdtemp(prefix="dlkit-hub-"))  # not below pytest's folders, which are private
+    state.chmod(0o755)
+    course = HubCourse(TEACHER, (ALICE, BOB), state, HUB_PYTHON)
+    setup_hub(course, ["02_fully_connected"], offline=True)
+    yield course
+    shutil.rmtree(state)
+
+
+def _as(course, user, *command, cwd=None, check=True):
+    """Run `command` as `user` in their home (or `cwd`), with the hub servers' environment."""
+    home = pwd.getpwnam(user).pw_dir
+    env = course.instructor_env if user == TEACHER else course.student_env
+    run = subprocess.run(["runuser", "-u", user, "--", "env", "-i", f"HOME={home}", f"PATH={env / 'bin'}:/usr/bin:/bin",
+                          f"JUPYTER_CONFIG_PATH={course.config_dir}", env / "bin" / "python", *command],
+                         cwd=cwd or home, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 or not check, f"{user}: {' '.join(map(str, command))}\n{run.stdout}\n{run.stderr}"
+    return run
+
+
+def _give(path, user):
+    """`path` and everything below it to `user` (root wrote it)."""
+    owner = pwd.getpwnam(user)
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, owner.pw_uid, owner.pw_gid)
+
+
+def test_the_exchange_loop_between_local_accounts(hub):
+    course_dir = hub.course_dir
+    _as(hub, TEACHER, "-m", "nbgrader", "generate_assignment", "01_softmax", "--force", cwd=course_dir)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_assignment", "01_softmax", cwd=course_dir)
+
+    # Alice answers every exercise, softmax with a known mistake, checks and submits; Bob submits
+    # the untouched notebook.
+    for student in (ALICE, BOB):
+        _as(hub, student, "-m", "nbgrader", "fetch_assignment", "01_softmax")
+    alice_nb = Path(pwd.getpwnam(ALICE).pw_dir) / "01_softmax" / "01_softmax.ipynb"
+    alice_nb.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
+                                                    softmax_without_max_shift)))
+    _give(alice_nb, ALICE)
+    checked = _as(hub, ALICE, "-m", "assignments", "check", alice_nb, check=False)
+    assert checked.returncode == 1 and "test_softmax" in checked.stdout and "FAILED" in checked.stdout
+    for student in (ALICE, BOB):
+        _as(hub, student, "-m", "nbgrader", "submit", "01_softmax")
+
+    _as(hub, TEACHER, "-m", "nbgrader", "collect", "01_softmax", cwd=course_dir)
+    assert sorted(p.name for p in (course_dir / "submitted").iterdir()) == [ALICE, BOB]
+    # Grading runs as root in the kit's environment: the offline instructor environment reaches its
+    # packages through a .pth line, which the grading jail does not mount (an installed one works).
+    course = Course(course_dir)
+    course.autograde("01_softmax")
+    course.feedback("01_softmax")
+    _give(course_dir, TEACHER)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_feedback", "01_softmax", cwd=course_dir)
+    _as(hub, ALICE, "-m", "nbgrader", "fetch_feedback", "01_softmax")
+
+    scores = {s.student: s for s in course.scores("01_softmax")}
+    assert {student: s.score for student, s in scores.items()} == {ALICE: 10, BOB: 0}
+    assert scores[ALICE].questions["test_softmax"] == (0, 2)
+    feedback, = (Path(pwd.getpwnam(ALICE).pw_dir) / "01_softmax" / "feedback").glob("*/01_softmax.html")
+    html = feedback.read_text()
+    assert "known mistake: " in html and "BEGIN HIDDEN TESTS" not in html
+    assert feedback.stat().st_uid == pwd.getpwnam(ALICE).pw_uid
