@@ -129,13 +129,19 @@ def create_instructor_course(course: HubCourse) -> None:
 def _new_env(env: Path, python: Path, offline_paths: list[Path]) -> Path:
     """A virtual environment of `python` (kept when it exists); with `offline_paths`, it gets no
     pip of its own and sees those folders' packages instead (a .pth file: nothing downloaded),
-    with a script in bin/ for each command of this environment. Returns its python."""
+    with a script in bin/ for each command of this environment and its Jupyter assets and
+    extension config (symbolic links). Returns its python."""
     if not (env / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", *(["--without-pip"] if offline_paths else []), env], check=True)
     python = env / "bin" / "python"
     if offline_paths:
         purelib = sysconfig.get_path("purelib", vars={"base": str(env), "platbase": str(env)})
         Path(purelib, "kit_packages.pth").write_text("".join(f"{path}\n" for path in offline_paths))
+        for shared in ("etc/jupyter", "share/jupyter/lab", "share/jupyter/labextensions", "share/jupyter/nbconvert"):
+            link = env / shared  # JupyterLab's assets, its extensions and their server config
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(Path(sys.prefix) / shared)
         for entry in importlib.metadata.entry_points(group="console_scripts"):  # nbgrader runs `alembic`
             script = env / "bin" / entry.name
             if not script.exists():

@@ -6,11 +6,17 @@ Needs root (accounts are created with useradd) and a Python every account can ru
 /usr/bin/python3.11 here, `DLKIT_HUB_PYTHON`); nothing is downloaded (`offline` environments).
 """
 import os
+import re
+import signal
+import socket
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -18,13 +24,16 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
+from assignments import paths
 from assignments.grading import Course
 from assignments.hub import HubCourse, setup_hub, write_kernelspec
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 
+CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))
 HUB_PYTHON = Path(os.environ.get("DLKIT_HUB_PYTHON", "/usr/bin/python3.11"))
-TEACHER, ALICE, BOB = "dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob"
+TEACHER, ALICE, BOB, CAROL = "dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob", "dlkit-test-carol"
+PASSWORD = "dlkit-test-password"  # of these test accounts only
 
 
 def _kernel_says(kernels_dir, code):
@@ -61,15 +70,15 @@ def hub():
     """The hub's machine set up offline: accounts, exchange, course, the two environments."""
     if os.geteuid() != 0:
         pytest.fail("the hub test creates local accounts: run it as root")
-    for user in (TEACHER, ALICE, BOB):  # a former run's work of these test accounts
+    for user in (TEACHER, ALICE, BOB, CAROL):  # a former run's work of these test accounts
         try:
             shutil.rmtree(pwd.getpwnam(user).pw_dir)
         except KeyError:
             pass
     state = Path(tempfile.mkdtemp(prefix="dlkit-hub-"))  # not below pytest's folders, which are private
     state.chmod(0o755)
-    course = HubCourse(TEACHER, (ALICE, BOB), state, HUB_PYTHON)
-    setup_hub(course, ["02_fully_connected"], offline=True)
+    course = HubCourse(TEACHER, (ALICE, BOB, CAROL), state, HUB_PYTHON)
+    setup_hub(course, ["02_fully_connected"], password=PASSWORD, offline=True)
     yield course
     shutil.rmtree(state)
 
@@ -128,3 +137,78 @@ def test_the_exchange_loop_between_local_accounts(hub):
     html = feedback.read_text()
     assert "known mistake: " in html and "BEGIN HIDDEN TESTS" not in html
     assert feedback.stat().st_uid == pwd.getpwnam(ALICE).pw_uid
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def jupyterhub(course):
+    """JupyterHub of deploy/jupyterhub/ on free ports; yields its URL; it, its proxy and the
+    servers it spawned are stopped on exit."""
+    ports = {name: str(_free_port()) for name in ("DLKIT_HUB_PORT", "DLKIT_HUB_API_PORT", "DLKIT_PROXY_API_PORT")}
+    log = open(course.state / "jupyterhub.log", "w")
+    hub = subprocess.Popen([Path(sys.executable).parent / "jupyterhub", "-f",
+                            paths.REPO_ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"],
+                           env={**os.environ, **ports, "DLKIT_HUB_STATE": str(course.state)}, cwd=course.state,
+                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{ports['DLKIT_HUB_PORT']}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert hub.poll() is None, (course.state / "jupyterhub.log").read_text()
+            try:
+                with urllib.request.urlopen(f"{url}/hub/login", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "JupyterHub did not answer in 120 s"
+                time.sleep(1)
+        yield url
+    finally:
+        hub.send_signal(signal.SIGTERM)  # the hub stops the servers it spawned, then its proxy
+        try:
+            hub.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(hub.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.mark.browser
+def test_a_student_fetches_and_submits_in_the_assignments_tab(hub):
+    """Through the hub in headless Chromium: Carol logs in with her account's password, her server
+    starts in the student environment, she fetches 01 in the Assignments tab and submits it."""
+    from playwright.sync_api import sync_playwright
+
+    course_dir = hub.course_dir
+    _as(hub, TEACHER, "-m", "nbgrader", "generate_assignment", "01_softmax", "--force", cwd=course_dir)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_assignment", "01_softmax", "--force", cwd=course_dir)
+    artifacts = paths.REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with jupyterhub(hub) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(180_000)
+        page.goto(f"{url}/hub/login")
+        page.fill("#username_input", CAROL)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(re.compile(f"/user/{CAROL}/lab"))
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        released = page.locator("#released_assignments_list")
+        released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
+        fetched = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
+        fetched.wait_for()
+        page.screenshot(path=str(artifacts / "hub-assignments-fetched.png"))
+        fetched.get_by_role("button", name="Submit").click()
+        page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first.wait_for()
+        page.screenshot(path=str(artifacts / "hub-assignments-submitted.png"))
+        browser.close()
+    home = Path(pwd.getpwnam(CAROL).pw_dir)
+    assert (home / "01_softmax" / "01_softmax.ipynb").stat().st_uid == pwd.getpwnam(CAROL).pw_uid
+    inbound = hub.exchange / "dl-course-kit" / "inbound"
+    assert [p.name.split("+")[:2] for p in inbound.iterdir() if p.name.startswith(CAROL)] == [[CAROL, "01_softmax"]]
