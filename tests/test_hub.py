@@ -179,7 +179,9 @@ def jupyterhub(course):
 @pytest.mark.browser
 def test_a_student_fetches_and_submits_in_the_assignments_tab(hub):
     """Through the hub in headless Chromium: Carol logs in with her account's password, her server
-    starts in the student environment, she fetches 01 in the Assignments tab and submits it."""
+    starts in the student environment, she fetches 01 in the Assignments tab and submits it (her
+    softmax with a known mistake); the instructor collects, autogrades and releases feedback; she
+    fetches the feedback in the tab, and it names her mistake."""
     from playwright.sync_api import sync_playwright
 
     course_dir = hub.course_dir
@@ -204,11 +206,29 @@ def test_a_student_fetches_and_submits_in_the_assignments_tab(hub):
         fetched = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
         fetched.wait_for()
         page.screenshot(path=str(artifacts / "hub-assignments-fetched.png"))
+        home = Path(pwd.getpwnam(CAROL).pw_dir)
+        notebook = home / "01_softmax" / "01_softmax.ipynb"
+        assert notebook.stat().st_uid == pwd.getpwnam(CAROL).pw_uid
+        notebook.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
+                                                        softmax_without_max_shift)))  # her answers
         fetched.get_by_role("button", name="Submit").click()
-        page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first.wait_for()
+        submitted = page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first
+        submitted.wait_for()
         page.screenshot(path=str(artifacts / "hub-assignments-submitted.png"))
+
+        _as(hub, TEACHER, "-m", "nbgrader", "collect", "01_softmax", f"--student={CAROL}", cwd=course_dir)
+        course = Course(course_dir)  # graded as root, see test_the_exchange_loop_between_local_accounts
+        course.autograde("01_softmax", CAROL)
+        course.feedback("01_softmax", CAROL)
+        _give(course_dir, TEACHER)
+        _as(hub, TEACHER, "-m", "nbgrader", "release_feedback", "01_softmax", f"--student={CAROL}", cwd=course_dir)
+        page.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").click()
+        deadline = time.monotonic() + 120
+        while not list((home / "01_softmax" / "feedback").glob("*/01_softmax.html")):
+            assert time.monotonic() < deadline, "no feedback reached Carol's folder"
+            time.sleep(1)
+        page.screenshot(path=str(artifacts / "hub-assignments-feedback.png"))
         browser.close()
-    home = Path(pwd.getpwnam(CAROL).pw_dir)
-    assert (home / "01_softmax" / "01_softmax.ipynb").stat().st_uid == pwd.getpwnam(CAROL).pw_uid
-    inbound = hub.exchange / "dl-course-kit" / "inbound"
-    assert [p.name.split("+")[:2] for p in inbound.iterdir() if p.name.startswith(CAROL)] == [[CAROL, "01_softmax"]]
+    assert {s.student: s.score for s in Course(course_dir).scores("01_softmax")}[CAROL] == 10
+    feedback, = (home / "01_softmax" / "feedback").glob("*/01_softmax.html")
+    assert "known mistake: " in feedback.read_text() and "BEGIN HIDDEN TESTS" not in feedback.read_text()
