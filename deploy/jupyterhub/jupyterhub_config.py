@@ -38,8 +38,8 @@ def choose_environment(spawner):
     """The instructor's server in the environment with the kit, a student's in the student environment."""
     env = hub["instructor_env"] if spawner.user.name == hub["instructor"] else hub["student_env"]
     spawner.cmd = [f"{env}/bin/python", "-m", "jupyterhub.singleuser"]
-    spawner.environment["PATH"] = f"{env}/bin:/usr/local/bin:/usr/bin:/bin"
-    spawner.environment["JUPYTER_CONFIG_PATH"] = hub["config_dir"]  # nbgrader's exchange and course id
+    spawner.environment = {**spawner.environment, "PATH": f"{env}/bin:/usr/local/bin:/usr/bin:/bin",
+                           "JUPYTER_CONFIG_PATH": hub["config_dir"]}  # nbgrader's exchange and course id
     spawner.notebook_dir = hub["course_dir"] if spawner.user.name == hub["instructor"] else "~"
 
 
