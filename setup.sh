@@ -16,7 +16,10 @@ REQUIRED=(
   "setpriv util-linux the grading jail's own user id"
   "chromium chromium the browser tests (tests/test_browser.py)"
   "/usr/share/datasets/fashion-mnist dataset-fashion-mnist Fashion-MNIST offline (data_scripts/get_fashion_mnist.py and its test)"
+  "/usr/bin/python3.11 python3.11 the JupyterHub course's environments (a Python every account can run)"
+  "npm npm installing the JupyterHub proxy"
 )
+PROXY=configurable-http-proxy@5.3.0  # JupyterHub's proxy, from npm (deploy/jupyterhub/, tests/test_hub.py)
 
 say() { printf 'setup: %s\n' "$*"; }
 
@@ -62,7 +65,9 @@ as_root() {  # runs a command as root, or returns 1 when that is impossible
 packages=$(missing_packages | sort -u | tr '\n' ' ')
 if [ "${1:-}" = "--check" ]; then
   explain_missing
-  [ -z "$packages" ] && [ -x .venv/bin/python ] && { say "everything is installed"; exit 0; }
+  proxy=ok
+  command -v configurable-http-proxy >/dev/null 2>&1 || { proxy=; say "missing: configurable-http-proxy (npm package $PROXY), for the JupyterHub course and its tests"; }
+  [ -z "$packages" ] && [ -n "$proxy" ] && [ -x .venv/bin/python ] && { say "everything is installed"; exit 0; }
   [ -x .venv/bin/python ] || say "missing: the virtual environment .venv (bash setup.sh makes it)"
   exit 1
 fi
@@ -79,6 +84,16 @@ if [ -n "$packages" ]; then
     system_problem="not root and no password-less sudo: ask an administrator to run  sudo apt-get install $packages"
   else
     system_problem="no apt-get here: install the equivalents of the Debian packages $packages with this system's package manager"
+  fi
+fi
+
+if ! command -v configurable-http-proxy >/dev/null 2>&1; then
+  if [ "${1:-}" != "--check" ] && command -v npm >/dev/null 2>&1 && as_root true; then
+    say "installing JupyterHub's proxy $PROXY with npm"
+    as_root npm install -g --silent "$PROXY" >/dev/null
+  else
+    say "missing: configurable-http-proxy (npm package $PROXY), for the JupyterHub course and its tests"
+    system_problem="${system_problem:-not root: ask an administrator to run  sudo npm install -g $PROXY}"
   fi
 fi
 

@@ -9,6 +9,7 @@ hints under it says how to fix each one.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
 import shutil
@@ -18,10 +19,8 @@ from functools import cache
 from pathlib import Path
 
 from assignments import paths
-from assignments.grading import Course, GradingError, assignment_names
 from assignments.notebooks import (QuestionResult, execute_notebook, grade_cells, has_code, nbgrader_meta,
                                    question_results, read_notebook)
-from assignments.sandbox import sandbox_problem
 
 HIDDEN_ONLY = "checked by hidden tests only: run `python -m assignments check --hidden` to grade it"
 NOT_ANSWERED = ("not answered yet: the function it tests (or one that function uses) still raises "
@@ -45,6 +44,10 @@ def check_notebook(path: str | Path, hidden: bool = False,
         hidden_only = {nbgrader_meta(c)["grade_id"] for c in grade_cells(nb) if not has_code(c.source)}
         return [replace(r, points=0.0, checked=False, message=HIDDEN_ONLY) if r.grade_id in hidden_only
                 else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
+    # The grading side: the kit has it, the student distribution does not (cli refuses --hidden there).
+    from assignments.grading import Course
+    from assignments.sandbox import sandbox_problem
+
     source = _assignment_source(assignment, path)
     assignment = source.name
     name = _source_notebook_name(source, path.name)
@@ -63,6 +66,8 @@ def check_notebook(path: str | Path, hidden: bool = False,
 
 def _assignment_source(assignment: str | None, path: Path) -> Path:
     """The source folder of `assignment` (default: the notebook's folder name); GradingError if none."""
+    from assignments.grading import GradingError, assignment_names
+
     source = paths.SOURCE_DIR / (assignment or path.parent.name)
     if source.is_dir():
         return source
@@ -76,6 +81,8 @@ def _assignment_source(assignment: str | None, path: Path) -> Path:
 def _check_belongs(nb, submitted_name: str, source_notebook: Path) -> None:
     """GradingError when the notebook has graded cells but none of `source_notebook`'s (another
     assignment's notebook), naming the assignment it does belong to where one matches."""
+    from assignments.grading import GradingError, assignment_names
+
     def ids(notebook) -> set:  # answer and test cells (prose cells such as "setup" recur in every assignment)
         return {nbgrader_meta(c)["grade_id"] for c in notebook.cells
                 if nbgrader_meta(c).get("grade") or nbgrader_meta(c).get("solution")}
@@ -94,6 +101,8 @@ def _check_belongs(nb, submitted_name: str, source_notebook: Path) -> None:
 
 def _source_notebook_name(source: Path, submitted_name: str) -> str:
     """The source notebook a submitted file stands for (a renamed copy of a one-notebook assignment)."""
+    from assignments.grading import GradingError
+
     names = sorted(p.name for p in source.glob("*.ipynb"))
     if submitted_name in names:
         return submitted_name
@@ -104,7 +113,10 @@ def _source_notebook_name(source: Path, submitted_name: str) -> str:
 
 @cache
 def mistake_catalogue() -> tuple:
-    """Every `Mutant` of the catalogue: the `MUTANTS` of each module in `grader_tests.mutants`."""
+    """Every `Mutant` of the catalogue: the `MUTANTS` of each module in `grader_tests.mutants`;
+    none in the student distribution, which has no hidden tests to name them."""
+    if importlib.util.find_spec("grader_tests") is None:
+        return ()
     import grader_tests.mutants
 
     mutants = []

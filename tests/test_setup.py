@@ -77,7 +77,8 @@ def test_setup_without_root_says_which_command_to_ask_for_and_fails(tmp_path):
     done = run_setup(kit, minimal_path(kit / "bin", "apt-get"))
     assert done.returncode == 1
     assert ("not root and no password-less sudo: ask an administrator to run  sudo apt-get install "
-            "bubblewrap chromium") in done.stdout
+            "bubblewrap chromium npm") in done.stdout
+    assert "missing: configurable-http-proxy (npm package configurable-http-proxy@" in done.stdout
     assert "the Python side is ready, but grading and the tests need the packages above" in done.stdout
 
 

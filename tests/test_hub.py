@@ -1,0 +1,234 @@
+"""The JupyterHub course of deploy/jupyterhub/ (assignments.hub): bounded student kernels, and
+nbgrader's exchange between real local accounts: release, fetch, submit, collect, autograde,
+feedback, fetch feedback.
+
+Needs root (accounts are created with useradd) and a Python every account can run (Debian's
+/usr/bin/python3.11 here, `DLKIT_HUB_PYTHON`); nothing is downloaded (`offline` environments).
+"""
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from assignments import paths
+from assignments.grading import Course
+from assignments.hub import HubCourse, setup_hub, write_kernelspec
+from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from tests.builders import SOFTMAX_NB, correct_submission, with_answer
+
+CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))
+HUB_PYTHON = Path(os.environ.get("DLKIT_HUB_PYTHON", "/usr/bin/python3.11"))
+TEACHER, ALICE, BOB, CAROL = "dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob", "dlkit-test-carol"
+PASSWORD = "dlkit-test-password"  # of these test accounts only
+
+
+def _kernel_says(kernels_dir, code):
+    """Start the `python3` kernel of `kernels_dir`, run `code`, return what it printed."""
+    specs = KernelSpecManager(kernel_dirs=[str(kernels_dir)], ensure_native_kernel=False)
+    manager = KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        printed = []
+        client.execute_interactive(code, timeout=120, output_hook=lambda msg: printed.append(
+            msg["content"].get("text", "") if msg["msg_type"] == "stream" else
+            msg["content"].get("ename", "") if msg["msg_type"] == "error" else ""))
+        return "".join(printed)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_a_student_kernel_gets_one_blas_thread_and_a_memory_limit(tmp_path):
+    write_kernelspec(tmp_path, Path(sys.executable), memory_bytes=3 * 1024**3, blas_threads=1)
+    said = _kernel_says(tmp_path, (
+        "import resource, numpy as np\nfrom threadpoolctl import threadpool_info\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0], sorted({p['num_threads'] for p in threadpool_info()}))\n"
+        "np.ones(4 * 1024**3 // 8)"))
+    assert said.splitlines()[0] == f"{3 * 1024**3} [1]"  # every BLAS library loaded: 1 thread
+    assert "MemoryError" in said  # 4 GiB of ones do not fit in 3 GiB of address space
+
+
+@pytest.fixture(scope="module")
+def hub():
+    """The hub's machine set up offline: accounts, exchange, course, the two environments."""
+    if os.geteuid() != 0:
+        pytest.fail("the hub test creates local accounts: run it as root")
+    for user in (TEACHER, ALICE, BOB, CAROL):  # a former run's work of these test accounts
+        try:
+            shutil.rmtree(pwd.getpwnam(user).pw_dir)
+        except KeyError:
+            pass
+    state = Path(tempfile.mkdtemp(prefix="dlkit-hub-"))  # not below pytest's folders, which are private
+    state.chmod(0o755)
+    course = HubCourse(TEACHER, (ALICE, BOB, CAROL), state, HUB_PYTHON)
+    setup_hub(course, ["02_fully_connected"], password=PASSWORD, offline=True)
+    yield course
+    shutil.rmtree(state)
+
+
+def _as(course, user, *command, cwd=None, check=True):
+    """Run `command` as `user` in their home (or `cwd`), with the hub servers' environment."""
+    home = pwd.getpwnam(user).pw_dir
+    env = course.instructor_env if user == TEACHER else course.student_env
+    run = subprocess.run(["runuser", "-u", user, "--", "env", "-i", f"HOME={home}", f"PATH={env / 'bin'}:/usr/bin:/bin",
+                          f"JUPYTER_CONFIG_PATH={course.config_dir}", env / "bin" / "python", *command],
+                         cwd=cwd or home, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 or not check, f"{user}: {' '.join(map(str, command))}\n{run.stdout}\n{run.stderr}"
+    return run
+
+
+def _give(path, user):
+    """`path` and everything below it to `user` (root wrote it)."""
+    owner = pwd.getpwnam(user)
+    for p in [path, *path.rglob("*")]:
+        os.chown(p, owner.pw_uid, owner.pw_gid)
+
+
+def test_the_exchange_loop_between_local_accounts(hub):
+    course_dir = hub.course_dir
+    _as(hub, TEACHER, "-m", "nbgrader", "generate_assignment", "01_softmax", "--force", cwd=course_dir)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_assignment", "01_softmax", cwd=course_dir)
+
+    # Alice answers every exercise, softmax with a known mistake, checks and submits; Bob submits
+    # the untouched notebook.
+    for student in (ALICE, BOB):
+        _as(hub, student, "-m", "nbgrader", "fetch_assignment", "01_softmax")
+    alice_nb = Path(pwd.getpwnam(ALICE).pw_dir) / "01_softmax" / "01_softmax.ipynb"
+    alice_nb.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
+                                                    softmax_without_max_shift)))
+    _give(alice_nb, ALICE)
+    checked = _as(hub, ALICE, "-m", "assignments", "check", alice_nb, check=False)
+    assert checked.returncode == 1 and "test_softmax" in checked.stdout and "FAILED" in checked.stdout
+    for student in (ALICE, BOB):
+        _as(hub, student, "-m", "nbgrader", "submit", "01_softmax")
+
+    _as(hub, TEACHER, "-m", "nbgrader", "collect", "01_softmax", cwd=course_dir)
+    assert sorted(p.name for p in (course_dir / "submitted").iterdir()) == [ALICE, BOB]
+    # Grading runs as root in the kit's environment: the offline instructor environment reaches its
+    # packages through a .pth line, which the grading jail does not mount (an installed one works).
+    course = Course(course_dir)
+    course.autograde("01_softmax")
+    course.feedback("01_softmax")
+    _give(course_dir, TEACHER)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_feedback", "01_softmax", cwd=course_dir)
+    _as(hub, ALICE, "-m", "nbgrader", "fetch_feedback", "01_softmax")
+
+    scores = {s.student: s for s in course.scores("01_softmax")}
+    assert {student: s.score for student, s in scores.items()} == {ALICE: 10, BOB: 0}
+    assert scores[ALICE].questions["test_softmax"] == (0, 2)
+    feedback, = (Path(pwd.getpwnam(ALICE).pw_dir) / "01_softmax" / "feedback").glob("*/01_softmax.html")
+    html = feedback.read_text()
+    assert "known mistake: " in html and "BEGIN HIDDEN TESTS" not in html
+    assert feedback.stat().st_uid == pwd.getpwnam(ALICE).pw_uid
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def jupyterhub(course):
+    """JupyterHub of deploy/jupyterhub/ on free ports; yields its URL; it, its proxy and the
+    servers it spawned are stopped on exit."""
+    ports = {name: str(_free_port()) for name in ("DLKIT_HUB_PORT", "DLKIT_HUB_API_PORT", "DLKIT_PROXY_API_PORT")}
+    log = open(course.state / "jupyterhub.log", "w")
+    hub = subprocess.Popen([Path(sys.executable).parent / "jupyterhub", "-f",
+                            paths.REPO_ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"],
+                           env={**os.environ, **ports, "DLKIT_HUB_STATE": str(course.state)}, cwd=course.state,
+                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{ports['DLKIT_HUB_PORT']}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert hub.poll() is None, (course.state / "jupyterhub.log").read_text()
+            try:
+                with urllib.request.urlopen(f"{url}/hub/login", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "JupyterHub did not answer in 120 s"
+                time.sleep(1)
+        yield url
+    finally:
+        hub.send_signal(signal.SIGTERM)  # the hub stops the servers it spawned, then its proxy
+        try:
+            hub.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(hub.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.mark.browser
+def test_a_student_fetches_and_submits_in_the_assignments_tab(hub):
+    """Through the hub in headless Chromium: Carol logs in with her account's password, her server
+    starts in the student environment, she fetches 01 in the Assignments tab and submits it (her
+    softmax with a known mistake); the instructor collects, autogrades and releases feedback; she
+    fetches the feedback in the tab, and it names her mistake."""
+    from playwright.sync_api import sync_playwright
+
+    course_dir = hub.course_dir
+    _as(hub, TEACHER, "-m", "nbgrader", "generate_assignment", "01_softmax", "--force", cwd=course_dir)
+    _as(hub, TEACHER, "-m", "nbgrader", "release_assignment", "01_softmax", "--force", cwd=course_dir)
+    artifacts = paths.REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with jupyterhub(hub) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(180_000)
+        page.goto(f"{url}/hub/login")
+        page.fill("#username_input", CAROL)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(re.compile(f"/user/{CAROL}/lab"))
+        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        released = page.locator("#released_assignments_list")
+        released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
+        fetched = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
+        fetched.wait_for()
+        page.screenshot(path=str(artifacts / "hub-assignments-fetched.png"))
+        home = Path(pwd.getpwnam(CAROL).pw_dir)
+        notebook = home / "01_softmax" / "01_softmax.ipynb"
+        assert notebook.stat().st_uid == pwd.getpwnam(CAROL).pw_uid
+        notebook.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
+                                                        softmax_without_max_shift)))  # her answers
+        fetched.get_by_role("button", name="Submit").click()
+        submitted = page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first
+        submitted.wait_for()
+        page.screenshot(path=str(artifacts / "hub-assignments-submitted.png"))
+
+        _as(hub, TEACHER, "-m", "nbgrader", "collect", "01_softmax", f"--student={CAROL}", cwd=course_dir)
+        course = Course(course_dir)  # graded as root, see test_the_exchange_loop_between_local_accounts
+        course.autograde("01_softmax", CAROL)
+        course.feedback("01_softmax", CAROL)
+        _give(course_dir, TEACHER)
+        _as(hub, TEACHER, "-m", "nbgrader", "release_feedback", "01_softmax", f"--student={CAROL}", cwd=course_dir)
+        page.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").click()
+        deadline = time.monotonic() + 120
+        while not list((home / "01_softmax" / "feedback").glob("*/01_softmax.html")):
+            assert time.monotonic() < deadline, "no feedback reached Carol's folder"
+            time.sleep(1)
+        page.screenshot(path=str(artifacts / "hub-assignments-feedback.png"))
+        browser.close()
+    assert {s.student: s.score for s in Course(course_dir).scores("01_softmax")}[CAROL] == 10
+    feedback, = (home / "01_softmax" / "feedback").glob("*/01_softmax.html")
+    assert "known mistake: " in feedback.read_text() and "BEGIN HIDDEN TESTS" not in feedback.read_text()
