@@ -409,17 +409,18 @@ class IsolatedExecute(Execute):
         else:
             self._interrupt()
         strays = self._stop_stray_processes()
+        if strays:  # the processes are the cause, however loaded the machine: that is the status
+            run.note("processes", name, f"{name} left {strays} processes running; they were stopped")
         message = f"{name} ran longer than {self.timeout} s and was stopped"
         if not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(_error("CellTimeoutError", message))
         if self._responsive(self.stop_grace):
             run.note("timeout", name, message)
-            if strays:
-                run.note("processes", name, f"{name} left {strays} processes running; they were stopped")
             return
         with contextlib.suppress(Exception):
             run_sync(self.km.shutdown_kernel)(now=True)
-        run.set_fault("timeout", name, f"{name} ran longer than {self.timeout} s and could not be interrupted")
+        run.set_fault("processes" if strays else "timeout", name,
+                      f"{name} ran longer than {self.timeout} s and could not be interrupted")
 
 
 def _printed(stdout: io.StringIO) -> list:

@@ -78,15 +78,31 @@ EXHAUST_MEMORY = "too_big = np.ones(2**40, dtype=np.uint8)\n"
 
 FORK_BOMB = '''
 import os
+import signal
 started = 0
 try:
     while True:
         if os.fork() == 0:
             while True:
-                pass
+                signal.pause()
         started += 1
 except OSError as error:
     print(f"fork stopped after {started} processes: {error}")
+'''
+
+# The same flood with children that spin and a cell that then never ends: it always runs over its time,
+# however loaded the machine (a loaded machine did that to the sleeping-children bomb above, too).
+BUSY_FORK_BOMB_THAT_HANGS = '''
+import os
+import time
+try:
+    while True:
+        if os.fork() == 0:
+            while True:
+                pass
+except OSError:
+    pass
+time.sleep(10_000)
 '''
 
 PROBE_FILES = '''

@@ -74,6 +74,8 @@ def corpus(course_root, port):
         "hangs_in_hidden_test": (hostile.with_softmax(hostile.SOFTMAX_THAT_HANGS), scores("test_softmax"), "timeout"),
         "exhausts_memory": (hostile.added_after("test_softmax", hostile.EXHAUST_MEMORY), scores(), "memory"),
         "fork_bomb": (hostile.added_after("test_softmax", hostile.FORK_BOMB), scores(), "processes"),
+        "busy_fork_bomb_that_hangs": (hostile.added_after("test_softmax", hostile.BUSY_FORK_BOMB_THAT_HANGS),
+                                      scores(), "processes"),
         "probes_files": (hostile.added_after("test_softmax", probe), scores(), "ok"),
         "probes_network": (hostile.added_after("test_softmax", hostile.PROBE_NETWORK.format(port=port)), scores(), "ok"),
         "duplicated_test": (hostile.with_duplicated_test(), scores(), "ok"),
