@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from assignments import paths
 from assignments.data import DataFileError
 from assignments.grading import Course, GradingError, assignment_names, format_scores
 from assignments.notebooks import NotebookError
-from assignments.submission import DEFAULT_TIME_LIMIT
+from assignments.submission import DB_URL_VARIABLE, DEFAULT_TIME_LIMIT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,9 +65,10 @@ def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> No
     if student:
         parser.add_argument("--student", default="*", help="student id or glob (default: all)")
     parser.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
-    parser.add_argument("--db-url", default=None,
-                        help="gradebook URL, e.g. postgresql://user@host/course (default: gradebook.db "
-                             "in the course directory)")
+    parser.add_argument("--db-url", default=os.environ.get(DB_URL_VARIABLE) or None,
+                        help=f"gradebook URL, e.g. postgresql+psycopg2://user:password@host:5432/course "
+                             f"(default: ${DB_URL_VARIABLE}, which keeps the password out of process listings, "
+                             "else gradebook.db in the course directory)")
 
 
 def _run(args: argparse.Namespace) -> int:
