@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,8 +105,7 @@ def test_a_killed_worker_and_a_database_restart_lose_no_grade_and_invent_none(po
     course = Course.scratch(tmp_path / "course", [ASSIGNMENT])
     students = class_of_eight(course)
     db_url = postgres.create_database("proof")
-    worker_tmp = tmp_path / "worker-tmp"
-    worker_tmp.mkdir()
+    worker_tmp = Path(tempfile.mkdtemp(prefix="dlkit-w-"))  # short: kernels' ipc:// socket paths live there
     cluster = ThrowawayDaskCluster(tmp_path / "cluster", cluster_env(worker_tmp))
     seen_lines = set()
     try:
@@ -155,8 +155,9 @@ def test_a_killed_worker_and_a_database_restart_lose_no_grade_and_invent_none(po
     header = list(exported[0])
     assert header[header.index("pending") + 1::2] == QUESTIONS
     # nothing the run started is left: no process, no scratch folder
-    assert processes_under(tmp_path) == []
+    assert processes_under(tmp_path) == [] and processes_under(worker_tmp) == []
     assert list(worker_tmp.iterdir()) == []
+    worker_tmp.rmdir()
 
 
 def test_a_worker_without_the_shared_course_directory_fails_loudly(postgres, tmp_path):
