@@ -89,6 +89,16 @@ def processes_under(folder: Path) -> list[str]:
     return found
 
 
+def autograde_runs(root: Path) -> set[int]:
+    """The pids of the `nbgrader autograde` processes running in course `root`."""
+    runs = set()
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        if "autograde" in (process.info["cmdline"] or []) and process.info["cwd"] == str(root) \
+                and "assignments.reaper" not in process.info["cmdline"]:
+            runs.add(process.pid)
+    return runs
+
+
 def grading_worker(cluster) -> psutil.Process | None:
     """A worker process (child of a nanny) whose reaper runs an nbgrader autograde, once it has for 2 s."""
     for nanny in cluster.processes[1:]:
@@ -118,8 +128,12 @@ def test_a_killed_worker_and_a_database_restart_lose_no_grade_and_invent_none(po
         assert worker is not None, "no worker started grading"
         started = descendants(worker.pid)  # its reaper, nbgrader, the sandbox forwarder, the jailed kernel
         worker.send_signal(signal.SIGKILL)
-        postgres.stop()
-        seen_lines |= watch(grading, 8)  # the database stays down for 8 s while grading goes on
+        postgres.stop()  # and down until a grading run that started after this has ended (failed)
+        before = autograde_runs(course.root)
+        during = wait_until(lambda: autograde_runs(course.root) - before, timeout=600)
+        assert during, "no grading run started while the database was down"
+        seen_lines |= watch(grading, 0.1)
+        assert wait_until(lambda: not (during & autograde_runs(course.root)), timeout=600)
         postgres.start()
         assert wait_until(lambda: not [p for p in started if _alive(p)], timeout=30), \
             f"the killed worker's processes outlived it: {[p.pid for p in started if _alive(p)]}"
