@@ -24,7 +24,7 @@ from assignments import paths
 from assignments.course_locks import course_lock
 from assignments.grading_environment import GradingEnvironment, remove_course_token, write_course_token
 from assignments.leaks import find_leaks, hidden_test_lines
-from assignments.submission import (DEFAULT_TIME_LIMIT, NOT_GRADED, STATUS_DIR, SubmissionOutcome,
+from assignments.submission import (DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED, STATUS_DIR, SubmissionOutcome,
                                     grade_submission, read_outcome, run_nbgrader, status_summary, write_outcome)
 
 UNRECORDED = SubmissionOutcome("", "", "unknown", "no grading record in grading_status/ (graded by nbgrader "
@@ -74,6 +74,10 @@ class Course:
         if not (self.root / "nbgrader_config.py").is_file():
             raise GradingError(f"{self.root} is not a course directory: it has no nbgrader_config.py")
         self.explicit_db_url = db_url
+        if db_url and DB_URL_VARIABLE not in (self.root / "nbgrader_config.py").read_text(encoding="utf-8"):
+            raise GradingError(f"{self.root / 'nbgrader_config.py'} does not read the gradebook URL from "
+                               f"${DB_URL_VARIABLE}, so nbgrader would grade into gradebook.db: copy the kit's "
+                               "nbgrader_config.py lines that do")
 
     @property
     def db_url(self) -> str:

@@ -276,6 +276,8 @@ def test_the_gradebook_url_reaches_nbgrader_in_the_environment_only(tmp_path):
     config.write_text("c = get_config()\n")  # an old config that would grade into SQLite instead
     with pytest.raises(ValueError, match="does not read the gradebook URL from .DLKIT_GRADEBOOK_URL"):
         submission.run_nbgrader(course.root, ["--version"], db_url="postgresql+psycopg2://u:pw@h/db")
+    with pytest.raises(GradingError, match="does not read the gradebook URL .* would grade into gradebook.db"):
+        Course(course.root, "postgresql+psycopg2://u:pw@h/db")
 
 
 def test_a_lost_database_connection_is_tried_again_then_reported(tmp_path, monkeypatch):
