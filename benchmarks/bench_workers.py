@@ -17,6 +17,7 @@ creates its own database `bench_workers_N` there (dropped first if it exists).
 from __future__ import annotations
 
 import argparse
+import itertools
 import tempfile
 import time
 
@@ -61,22 +62,27 @@ def main() -> None:
     parser.add_argument("--note", default="", help="conditions of the run, recorded with the figures")
     args = parser.parse_args()
     gradebook = "PostgreSQL" if args.db_url else "SQLite"
-    runs = [(f"local, {w} worker{'s' if w > 1 else ''}, SQLite", w, False, None) for w in args.workers]
-    runs += [(f"Dask, {w} worker process{'es' if w > 1 else ''}, {gradebook}", w, True,
-              fresh_database(args.db_url, f"bench_workers_{w}") if args.db_url else None) for w in args.dask_workers if w > 0]
+    local = [(f"local, {w} worker{'s' if w > 1 else ''}, SQLite", w, False, None) for w in args.workers]
+    dask = [(f"Dask, {w} worker process{'es' if w > 1 else ''}, {gradebook}", w, True,
+             fresh_database(args.db_url, f"bench_workers_{w}") if args.db_url else None)
+            for w in args.dask_workers if w > 0]
+    runs = [run for pair in itertools.zip_longest(local, dask) for run in pair if run]  # interleaved
     best = {label: float("inf") for label, *_ in runs}
-    for _ in range(args.repeat):  # the configurations take turns
-        for label, workers, dask, db_url in runs:
-            best[label] = min(best[label], grade(args.assignment, args.submissions, workers, dask, db_url))
-    baseline = best[runs[0][0]]
-    for label, seconds in best.items():
-        per_minute = 60 * args.submissions / seconds
-        print(f"{label:40s} {args.submissions} submissions in {seconds:6.1f} s: "
-              f"{per_minute:5.1f} per minute ({baseline / seconds:.2f}x the first)")
-        record("bench_workers", f"{args.assignment}, {label}",
-               {"submissions": args.submissions, "seconds": round(seconds, 1),
-                "submissions per minute": round(per_minute, 1)}, note=args.note)
+    for turn in range(args.repeat):  # the configurations take turns
+        for label, workers, on_dask, db_url in runs:
+            best[label] = min(best[label], grade(args.assignment, args.submissions, workers, on_dask, db_url))
+            if turn == args.repeat - 1:  # recorded at once: a long run that is stopped keeps what it measured
+                report(args, label, best[label], best[runs[0][0]])
 
+
+def report(args: argparse.Namespace, label: str, seconds: float, baseline: float) -> None:
+    """Print one configuration's throughput and record it in results.json."""
+    per_minute = 60 * args.submissions / seconds
+    print(f"{label:40s} {args.submissions} submissions in {seconds:6.1f} s: "
+          f"{per_minute:5.1f} per minute ({baseline / seconds:.2f}x the first)", flush=True)
+    record("bench_workers", f"{args.assignment}, {label}",
+           {"submissions": args.submissions, "seconds": round(seconds, 1),
+            "submissions per minute": round(per_minute, 1)}, note=args.note)
 
 if __name__ == "__main__":
     main()
