@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -26,9 +27,10 @@ class ThrowawayPostgres:
     """A PostgreSQL 15 server in a fresh temporary folder, on a private port of 127.0.0.1, with one
     password-protected user; `url(db)` is a SQLAlchemy URL the kit accepts."""
 
-    user, password = "grader", "s3cret-Pw"
+    user = "grader"
 
     def __init__(self) -> None:
+        self.password = secrets.token_hex(12)  # unique: a test looks for it in every process listing
         self.folder = Path(tempfile.mkdtemp(prefix="dlkit-pg-"))
         self.data, self.port = self.folder / "data", free_port()
         self.as_user = [] if os.geteuid() else ["setpriv", f"--reuid={UNPRIVILEGED}", f"--regid={UNPRIVILEGED}",
