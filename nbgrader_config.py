@@ -1,4 +1,5 @@
 """nbgrader settings of the course kit (read by every nbgrader command run from this folder)."""
+import os
 import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -16,6 +17,10 @@ warnings.filterwarnings("ignore", r"Object of type <Submitted\w+> not in session
 c.CourseDirectory.course_id = "dl-course-kit"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
+# The kit's commands hand nbgrader a shared gradebook (--db-url) in this variable, not on the command
+# line, where its password would show in every process listing. (For formgrader, set db_url here.)
+if os.environ.get("DLKIT_GRADEBOOK_URL"):
+    c.CourseDirectory.db_url = os.environ["DLKIT_GRADEBOOK_URL"]
 # Python files are never assignment material: a solution in one would be copied verbatim into the
 # release. (Submitted data files such as 05's cifar10_model.npz must still reach the autograder,
 # and `python -m assignments release` fails on any non-notebook file in release/.)

@@ -18,6 +18,7 @@ REQUIRED=(
   "/usr/share/datasets/fashion-mnist dataset-fashion-mnist Fashion-MNIST offline (data_scripts/get_fashion_mnist.py and its test)"
   "/usr/bin/python3.11 python3.11 the JupyterHub course's environments (a Python every account can run)"
   "npm npm installing the JupyterHub proxy"
+  "/usr/lib/postgresql/15/bin/initdb postgresql-15 the distributed-grading test's throwaway PostgreSQL server"
 )
 PROXY=configurable-http-proxy@5.3.0  # JupyterHub's proxy, from npm (deploy/jupyterhub/, tests/test_hub.py)
 

@@ -127,12 +127,15 @@ def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
 
 def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> None:
     """The options naming the course, its gradebook and (unless not `student`) the students."""
+    from assignments.submission import DB_URL_VARIABLE
+
     if student:
         parser.add_argument("--student", default="*", help="student id or glob (default: all)")
     parser.add_argument("--course-dir", default=None, help="nbgrader course directory (default: the kit)")
-    parser.add_argument("--db-url", default=None,
-                        help="gradebook URL, e.g. postgresql://user@host/course (default: gradebook.db "
-                             "in the course directory)")
+    parser.add_argument("--db-url", default=os.environ.get(DB_URL_VARIABLE) or None,
+                        help=f"gradebook URL, e.g. postgresql+psycopg2://user:password@host:5432/course "
+                             f"(default: ${DB_URL_VARIABLE}, which keeps the password out of process listings, "
+                             "else gradebook.db in the course directory)")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -23,10 +23,16 @@ from typing import Callable, Iterator
 import nbformat
 
 from assignments import paths
+from assignments.course_locks import course_lock
+from assignments.grading_environment import GradingEnvironment, remove_course_token, write_course_token
 from assignments.leaks import find_leaks, unsafe_feedback_files
 from assignments.notebooks import fill_solutions, read_notebook
-from assignments.submission import (BLAS_THREAD_VARIABLES, DEFAULT_TIME_LIMIT, STATUS_DIR, SubmissionOutcome,
-                                    grade_submission, read_outcome, run_nbgrader, status_summary, write_outcome)
+from assignments.submission import (BLAS_THREAD_VARIABLES, DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED,
+                                    STATUS_DIR, SubmissionOutcome, grade_submission, read_outcome, run_nbgrader,
+                                    status_summary, write_outcome)
+
+UNRECORDED = SubmissionOutcome("", "", "unknown", "no grading record in grading_status/ (graded by nbgrader "
+                               "itself, or on a worker that did not share the course directory)")
 
 
 def _kernel_threads(slots: int) -> int | None:
@@ -48,7 +54,9 @@ class SubmissionScore:
 
     `pending` names the cells still waiting for a person's grade (written answers); their
     score counts as 0 until then, as in nbgrader's own totals. `status` and `detail` say how
-    grading went (see assignments.submission.SubmissionOutcome; "ok" when it was not recorded).
+    grading went (see assignments.submission.SubmissionOutcome; "unknown" when it was not recorded).
+    A submission that could not be graded this time shows no score (0, no questions), never the
+    score of an earlier run that the gradebook still holds.
     """
 
     student: str
@@ -79,6 +87,10 @@ class Course:
         if not (self.root / "nbgrader_config.py").is_file():
             raise GradingError(f"{self.root} is not a course directory: it has no nbgrader_config.py")
         self.explicit_db_url = db_url
+        if db_url and DB_URL_VARIABLE not in (self.root / "nbgrader_config.py").read_text(encoding="utf-8"):
+            raise GradingError(f"{self.root / 'nbgrader_config.py'} does not read the gradebook URL from "
+                               f"${DB_URL_VARIABLE}, so nbgrader would grade into gradebook.db: copy the kit's "
+                               "nbgrader_config.py lines that do")
 
     @property
     def db_url(self) -> str:
@@ -115,10 +127,32 @@ class Course:
             nbformat.write(fill_solutions(read_notebook(released), source), folder / released.name)
         return folder
 
+    def check_gradebook(self) -> None:
+        """Raise GradingError, saying so plainly, when the gradebook's database cannot be reached."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        if not self.explicit_db_url:
+            return
+        url = make_url(self.explicit_db_url)
+        shown = url.render_as_string(hide_password=True)
+        try:
+            options = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+            engine = create_engine(url, connect_args=options)
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            engine.dispose()
+        except ModuleNotFoundError as error:
+            raise GradingError(f"no driver for the gradebook {shown}: {error}; install the kit's pinned "
+                               "requirements (psycopg2-binary) and use a postgresql+psycopg2:// URL") from None
+        except Exception as error:  # noqa: BLE001 (any failure to connect means the same to the user)
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise GradingError(f"cannot reach the gradebook database {shown}: {reason}. Is its server running, "
+                               "and do the host, port, user, password and database name match?") from None
+
     def nbgrader(self, *args: str) -> str:
         """Run `nbgrader ARGS` in the course; return its log, raise GradingError when it fails."""
-        db_args = [f"--CourseDirectory.db_url={self.explicit_db_url}"] if self.explicit_db_url else []
-        run = run_nbgrader(self.root, [*args, *db_args])
+        run = run_nbgrader(self.root, list(args), db_url=self.explicit_db_url)
         if run.failed:
             raise GradingError(f"nbgrader {' '.join(args)} failed in {self.root}:\n{run.log[-4000:]}")
         return run.log
@@ -139,7 +173,7 @@ class Course:
 
     def update_gradebook(self, assignment: str) -> None:
         """Record the assignment's graded cells from source/ in the gradebook; release/ is left as it is."""
-        with tempfile.TemporaryDirectory() as scratch_release:
+        with tempfile.TemporaryDirectory() as scratch_release, course_lock(self.root, "gradebook update"):
             self.generate(assignment, release_dir=scratch_release)
 
     def students(self, assignment: str, student: str = "*") -> list[str]:
@@ -160,19 +194,29 @@ class Course:
           course directory at the same path, and the gradebook: use a shared `db_url`).
         - time_limit: wall-time seconds per submission before its processes are killed.
         Returns one outcome per submission, in student order; each is also recorded in
-        `grading_status/<assignment>/<student>.json`. Manual grades in the gradebook are kept.
+        `grading_status/<assignment>/<student>.json` by this process. Manual grades in the gradebook
+        are kept. A Dask task first proves that its worker sees this course (a token written here),
+        this machine's data set and kit version (assignments.grading_environment), or fails.
+        Raises GradingError when the gradebook's database cannot be reached.
         """
+        self.check_gradebook()
         self.update_gradebook(assignment)
         students = self.students(assignment, student)
         if not students:
             return []
         slots = max(1, workers)
-        task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
-                       time_limit=time_limit, threads=1 if scheduler else _kernel_threads(slots))
-        if scheduler or dask:
-            return _on_dask(task, students, assignment, self.root, scheduler, slots)
-        with ThreadPoolExecutor(slots) as pool:
-            return list(pool.map(task, students))
+        token = write_course_token(self.root)
+        try:
+            task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
+                           time_limit=time_limit, token=token,
+                           threads=1 if scheduler else _kernel_threads(slots))
+            if scheduler or dask:
+                task = partial(task, environment=GradingEnvironment.here())
+                return _on_dask(task, students, assignment, self.root, scheduler, slots)
+            with ThreadPoolExecutor(slots) as pool:
+                return list(pool.map(task, students))
+        finally:
+            remove_course_token(self.root, token)
 
     def autograde(self, assignment: str, student: str = "*", **options) -> list[SubmissionOutcome]:
         """`grade` (same options), raising GradingError after all are graded if any submission
@@ -188,6 +232,7 @@ class Course:
         """`nbgrader generate_feedback`, then prove that no file it wrote shows hidden tests or
         solutions, copies a grading file (source/, grader_tests/, the gradebook) or is a link;
         each such file is deleted and GradingError names them all."""
+        self.check_gradebook()
         self.nbgrader("generate_feedback", assignment, "--force", f"--student={student}")
         protected = [self.root / "source", paths.REPO_ROOT / "grader_tests", self.root / "nbgrader_config.py",
                      *([Path(self.db_url[10:].split("?")[0])] if self.db_url.startswith("sqlite:///") else [])]
@@ -200,7 +245,25 @@ class Course:
         if unsafe:
             raise GradingError("feedback must not show these files; they were deleted:\n"
                                + "\n".join(f"{path}: {why}" for path, why in unsafe))
+        self._check_feedback_written(assignment, student)
         return self.root / "feedback"
+
+    def _check_feedback_written(self, assignment: str, student: str) -> None:
+        """Raise GradingError naming every graded submission (in the gradebook, of the students
+        matching `student`) that has no feedback HTML for each of its notebooks."""
+        from nbgrader.api import Gradebook
+
+        notebooks = [p.stem for p in sorted((self.root / "source" / assignment).glob("*.ipynb"))]
+        with Gradebook(self.db_url) as gradebook:
+            graded = sorted(s.student_id for s in gradebook.assignment_submissions(assignment)
+                            if fnmatch.fnmatchcase(s.student_id, student))
+        missing = [f"{name}: {', '.join(nb + '.html' for nb in absent)}" for name in graded
+                   if (absent := [nb for nb in notebooks
+                                  if not (self.root / "feedback" / name / assignment / f"{nb}.html").is_file()])]
+        if missing:
+            raise GradingError(f"no feedback was written for {len(missing)} of {len(graded)} graded submissions of "
+                               f"{assignment} (is their autograded/ folder in this course directory?):\n"
+                               + "\n".join(missing))
 
     def export(self, csv_path: str | Path) -> Path:
         """`nbgrader export` of every grade to a CSV file, with columns added per submission.
@@ -212,6 +275,7 @@ class Course:
         the gradebook lacks (e.g. no notebook to grade) gets a row with 0 points and its status.
         """
         csv_path = Path(csv_path).resolve()
+        self.check_gradebook()
         with tempfile.TemporaryDirectory() as scratch:
             plain = Path(scratch) / "nbgrader.csv"
             self.nbgrader("export", f"--to={plain}")
@@ -273,11 +337,13 @@ def _own_notebooks_text(submitted: Path) -> str:
 def _score_row(root: Path, assignment, submission, student: str) -> SubmissionScore:
     """One row of `Course.scores` from nbgrader's assignment and submission (None: not in the
     gradebook) and the recorded grading outcome."""
-    outcome = read_outcome(root, assignment.name, student) or SubmissionOutcome(student, assignment.name)
-    if submission is None:
+    outcome = read_outcome(root, assignment.name, student) or UNRECORDED
+    if submission is None or outcome.status in NOT_GRADED:  # the gradebook may hold an earlier run's score
         return SubmissionScore(student, assignment.name, 0.0, assignment.max_score, {},
                                status=outcome.status, detail=outcome.detail)
-    grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+    order = {grade_id: i for i, grade_id in enumerate(_question_order(root, assignment.name))}
+    grades = sorted((grade for notebook in submission.notebooks for grade in notebook.grades),
+                    key=lambda grade: (order.get(grade.name, len(order)), grade.name))
     return SubmissionScore(
         student, assignment.name, submission.score, submission.max_score,
         {grade.name: (grade.score, grade.max_score) for grade in grades},
@@ -285,10 +351,21 @@ def _score_row(root: Path, assignment, submission, student: str) -> SubmissionSc
         outcome.status, outcome.detail)
 
 
+def _question_order(root: Path, assignment: str) -> list[str]:
+    """The grade_ids of the assignment's source notebooks in notebook order (the gradebook's own
+    order is the database's row order)."""
+    ids = []
+    for path in sorted((root / "source" / assignment).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        ids += [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells]
+    return [grade_id for grade_id in ids if grade_id]
+
+
 def _on_dask(task: Callable[[str], SubmissionOutcome], students: list[str], assignment: str, root: Path,
              scheduler: str | None, workers: int) -> list[SubmissionOutcome]:
-    """Run `task` for every student on a Dask cluster; a task that raised (or whose worker died)
-    gets the status "error", recorded here."""
+    """Run `task` for every student on a Dask cluster; a task that raised (or whose worker died
+    too often, or that refused to grade) gets the status "error". Every outcome is recorded here,
+    on the head, whatever the worker could write."""
     outcomes = []
     with _dask_client(scheduler, workers) as client:
         futures = client.map(task, students, pure=False)
@@ -297,7 +374,7 @@ def _on_dask(task: Callable[[str], SubmissionOutcome], students: list[str], assi
                 outcomes.append(future.result())
             except Exception as error:  # noqa: BLE001 (any failure of one task is that submission's)
                 outcomes.append(SubmissionOutcome(student, assignment, "error", f"{type(error).__name__}: {error}"))
-                write_outcome(root, outcomes[-1])
+            write_outcome(root, outcomes[-1])
     return outcomes
 
 
@@ -320,6 +397,8 @@ def _export_columns(row: SubmissionScore | None) -> dict[str, object]:
     if row is None:
         return {"status": "no submission"}
     columns: dict[str, object] = {"status": row.status, "detail": row.detail, "pending": " ".join(sorted(row.pending))}
+    if row.status in NOT_GRADED:  # nbgrader's columns hold an earlier run's score
+        columns.update(raw_score="", score="", late_submission_penalty="")
     for question, (score, maximum) in row.questions.items():
         columns.update({question: f"{score:g}", f"{question} max": f"{maximum:g}"})
     return columns

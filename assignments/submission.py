@@ -5,7 +5,9 @@ under a wall-time limit, retries when the shared gradebook is locked, finds a re
 first, and records what happened in `<course>/grading_status/<assignment>/<student>.json` (outside
 `autograded/`, which nbgrader deletes when a submission fails). It is a plain top-level function of
 picklable arguments, so a process pool or a Dask cluster can ship it to any machine that sees the
-course directory at the same path.
+course directory at the same path (which, with the kit version and data, it checks first, see
+assignments.grading_environment). One submission is graded by one process at a time
+(assignments.course_locks), and everything nbgrader starts ends with it (assignments.reaper).
 """
 from __future__ import annotations
 
@@ -25,10 +27,21 @@ from pathlib import Path
 
 import psutil
 
+from assignments.course_locks import course_lock
+from assignments.grading_environment import GradingEnvironment, check_worker
+from assignments.reaper import guarded, kill_descendants
+
 STATUS_DIR = "grading_status"
 DEFAULT_TIME_LIMIT = 3 * 3600
 # Statuses of a submission that could not be graded (the others are the student's code's doing).
-NOT_GRADED = frozenset({"nbgrader failed", "time limit", "database locked", "error"})
+NOT_GRADED = frozenset({"nbgrader failed", "time limit", "database locked", "database unavailable", "error"})
+DB_URL_VARIABLE = "DLKIT_GRADEBOOK_URL"
+"""The environment variable that hands nbgrader the gradebook URL (read by nbgrader_config.py): on
+the command line, its password would show in every process listing."""
+DB_UNAVAILABLE = ("could not connect to server", "connection refused", "server closed the connection",
+                  "terminating connection", "the database system is", "connection already closed",
+                  "ssl syscall error", "could not receive data from server", "no connection to the server")
+"""Phrases of PostgreSQL drivers' errors (lower case) when the server is down or the connection was lost."""
 
 
 @dataclass(frozen=True)
@@ -88,53 +101,81 @@ class NbgraderRun:
     def locked(self) -> bool:
         return "database is locked" in self.log
 
+    @property
+    def database_unavailable(self) -> bool:
+        """The gradebook's server was down or dropped the connection (worth trying again)."""
+        log = self.log.lower()
+        return ("operationalerror" in log or "interfaceerror" in log) and any(p in log for p in DB_UNAVAILABLE)
+
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
+
 def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
-                 time_limit: float | None = None) -> NbgraderRun:
+                 time_limit: float | None = None, db_url: str | None = None,
+                 pass_fds: tuple[int, ...] = ()) -> NbgraderRun:
     """Run `nbgrader ARGS` in the course `root` and wait for it.
 
     Inputs:
     - threads: BLAS/OpenMP threads of the process and its kernels (inherited when None).
     - time_limit: seconds after which the process and every process it started (kernels start
       their own sessions) are killed.
+    - db_url: the gradebook, handed over in the environment (DB_URL_VARIABLE), never in argv; the
+      course's nbgrader_config.py must read it from there.
+    - pass_fds: descriptors the run keeps open until it has ended (a course lock).
+    nbgrader runs under assignments.reaper: whatever it starts ends with it, and with us.
     Returns the run; never raises for nbgrader's own failures.
     """
     env = dict(os.environ)
     # nbgrader runs `alembic` and kernels by name: they live beside this interpreter.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop(DB_URL_VARIABLE, None)
+    if db_url:
+        _check_config_reads_db_url(Path(root))
+        env[DB_URL_VARIABLE] = db_url
     if threads:
         env.update({name: str(threads) for name in BLAS_THREAD_VARIABLES})
-    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(guarded([sys.executable, "-m", "nbgrader", *args]), cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, pass_fds=pass_fds)
     try:
         log, _ = process.communicate(timeout=time_limit)
         return NbgraderRun(process.returncode, log)
     except subprocess.TimeoutExpired:
-        _kill_tree(process.pid)
-        log, _ = process.communicate()
+        process.terminate()  # the reaper kills everything below it and removes the scratch folders
+        try:
+            log, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            _kill_tree(process.pid)
+            log, _ = process.communicate()
         return NbgraderRun(process.returncode, log, timed_out=True)
+
+
+def _check_config_reads_db_url(root: Path) -> None:
+    """Refuse a course whose nbgrader_config.py would ignore the gradebook URL (and grade into SQLite)."""
+    config = root / "nbgrader_config.py"
+    if DB_URL_VARIABLE not in (config.read_text(encoding="utf-8") if config.is_file() else ""):
+        raise ValueError(f"{config} does not read the gradebook URL from ${DB_URL_VARIABLE}: copy the kit's "
+                         "nbgrader_config.py lines that do")
 
 
 def _kill_tree(pid: int) -> None:
     """Kill a process and all its descendants."""
     try:
         parent = psutil.Process(pid)
-        processes = [parent, *parent.children(recursive=True)]
     except psutil.NoSuchProcess:
         return
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(processes, timeout=10)
+    kill_descendants(parent)
+    try:
+        parent.kill()
+        parent.wait(10)
+    except psutil.NoSuchProcess:
+        pass
 
 
 def grade_submission(course_root: str | Path, assignment: str, student: str, db_url: str | None = None,
                      time_limit: float = DEFAULT_TIME_LIMIT, threads: int | None = 1,
-                     attempts: int = 4, backoff: float = 2.0) -> SubmissionOutcome:
+                     attempts: int = 8, backoff: float = 2.0, token: str | None = None,
+                     environment: GradingEnvironment | None = None) -> SubmissionOutcome:
     """Autograde `submitted/<student>/<assignment>/` (the gradebook must know the assignment).
 
     Inputs:
@@ -142,45 +183,58 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
     - db_url: the gradebook (nbgrader's `CourseDirectory.db_url`); default SQLite in the course.
     - time_limit: wall-time seconds for the whole submission, all attempts together.
     - threads: BLAS/OpenMP threads for the grading kernel.
-    - attempts, backoff: while the gradebook is locked, try up to `attempts` times, waiting
-      `backoff`, 2 `backoff`, 4 `backoff`, ... seconds (with jitter) in between.
+    - attempts, backoff: while the gradebook is locked or its server unreachable, try up to
+      `attempts` times, waiting `backoff`, 2 `backoff`, 4 `backoff`, ... (at most MAX_WAIT) seconds,
+      with jitter, in between.
+    - token, environment: what the head wrote into the course and the environment it grades with
+      (assignments.grading_environment); None: not checked.
     Returns the outcome, also written to `<course>/grading_status/<assignment>/<student>.json`.
+    Raises WorkerMismatch, before touching anything, when this machine does not see the head's
+    course, data or kit version.
     """
-    root, start = Path(course_root), time.monotonic()
-    previous = read_outcome(root, assignment, student)
-    removed = {**(previous.removed if previous else {}), **remove_links(root, assignment, student)}
-    notebooks = _notebook_names(root, assignment)
-    copies, notes, missing = resolve_notebooks(root, assignment, student, previous.copies if previous else {})
-    status, problem, attempt = "ok", "", 0
-    if len(missing) < len(notebooks):  # nbgrader grades a missing notebook 0, but needs one
-        run, attempt = _autograde(root, assignment, student, db_url, threads, start + time_limit, attempts, backoff)
-        status, problem = _run_status(run, attempt, time_limit)
-    if status in ("ok", "nbgrader failed") and missing:
-        status, problem = "missing notebook", "; ".join(missing)
-    if status == "ok":
-        status, problem = executor_status(root / "autograded" / student / assignment, notebooks)
-    if removed and status in ("ok", "missing notebook"):
-        status = "links removed"
-    links = ["links and special files removed from the submission, neither followed nor graded: "
-             + ", ".join(f"{path} -> {target}" for path, target in sorted(removed.items()))] if removed else []
-    outcome = SubmissionOutcome(student, assignment, status, "; ".join(p for p in [*links, problem, *notes] if p),
-                                attempt, round(time.monotonic() - start, 1), copies, removed)
-    write_outcome(root, outcome)
+    check_worker(course_root, token, environment)
+    root = Path(course_root)
+    with course_lock(root, f"{assignment}/{student}") as lock:  # a second grader waits here
+        start = time.monotonic()
+        previous = read_outcome(root, assignment, student)
+        removed = {**(previous.removed if previous else {}), **remove_links(root, assignment, student)}
+        notebooks = _notebook_names(root, assignment)
+        copies, notes, missing = resolve_notebooks(root, assignment, student, previous.copies if previous else {})
+        status, problem, attempt = "ok", "", 0
+        if len(missing) < len(notebooks):  # nbgrader grades a missing notebook 0, but needs one
+            run, attempt = _autograde(root, assignment, student, db_url, threads, start + time_limit, attempts,
+                                      backoff, lock)
+            status, problem = _run_status(run, attempt, time_limit)
+        if status in ("ok", "nbgrader failed") and missing:
+            status, problem = "missing notebook", "; ".join(missing)
+        if status == "ok":
+            status, problem = executor_status(root / "autograded" / student / assignment, notebooks)
+        if removed and status in ("ok", "missing notebook"):
+            status = "links removed"
+        links = ["links and special files removed from the submission, neither followed nor graded: "
+                 + ", ".join(f"{path} -> {target}" for path, target in sorted(removed.items()))] if removed else []
+        outcome = SubmissionOutcome(student, assignment, status, "; ".join(p for p in [*links, problem, *notes] if p),
+                                    attempt, round(time.monotonic() - start, 1), copies, removed)
+        write_outcome(root, outcome)
     return outcome
 
 
+MAX_WAIT = 30.0
+"""Longest wait, in seconds, between two attempts at a locked or unreachable gradebook."""
+
+
 def _autograde(root: Path, assignment: str, student: str, db_url: str | None, threads: int | None,
-               deadline: float, attempts: int, backoff: float) -> tuple[NbgraderRun, int]:
+               deadline: float, attempts: int, backoff: float, lock: int) -> tuple[NbgraderRun, int]:
     """`nbgrader autograde` of one submission until `deadline` (time.monotonic), tried again with
-    exponential backoff while the gradebook is locked. Returns the last run and its number."""
+    exponential backoff while the gradebook is locked or its server unreachable. The run keeps the
+    course `lock` (a descriptor) held until it has ended. Returns the last run and its number."""
     args = ["autograde", assignment, "--force", f"--student={glob.escape(student)}"]
-    if db_url:
-        args.append(f"--CourseDirectory.db_url={db_url}")
     for attempt in range(1, attempts + 1):
-        run = run_nbgrader(root, args, threads, max(1.0, deadline - time.monotonic()))
-        if not (run.failed and run.locked and not run.timed_out) or attempt == attempts:
+        run = run_nbgrader(root, args, threads, max(1.0, deadline - time.monotonic()), db_url, (lock,))
+        transient = run.failed and (run.locked or run.database_unavailable) and not run.timed_out
+        if not transient or attempt == attempts:
             break
-        _wait(backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+        _wait(min(MAX_WAIT, backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5))
     return run, attempt
 
 
@@ -195,6 +249,9 @@ def _run_status(run: NbgraderRun, attempt: int, time_limit: float) -> tuple[str,
         return "time limit", f"grading ran over the {time_limit:g} s wall-time limit and was killed"
     if run.failed and run.locked:
         return "database locked", f"the gradebook was locked in all {attempt} attempts"
+    if run.failed and run.database_unavailable:
+        return "database unavailable", f"the gradebook's server was unreachable in all {attempt} attempts: " \
+                                       + failure_reason(run.log)
     if run.failed:
         return "nbgrader failed", failure_reason(run.log)
     return "ok", ""

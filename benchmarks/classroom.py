@@ -10,9 +10,10 @@ from assignments.grading import Course
 from assignments.notebooks import fill_solutions, read_notebook
 
 
-def reference_course(directory: str | Path, assignment: str, count: int) -> Course:
-    """A new course in `directory` whose `count` students each submitted the released `assignment`
-    with the reference answers filled in (student000, student001, ...)."""
+def reference_course(directory: str | Path, assignment: str, count: int, db_url: str | None = None) -> Course:
+    """A new course in `directory` (its gradebook at `db_url`, default SQLite in the course) whose
+    `count` students each submitted the released `assignment` with the reference answers filled in
+    (student000, student001, ...)."""
     notebook = f"{assignment}.ipynb"
     submission = fill_solutions(read_notebook(paths.RELEASE_DIR / assignment / notebook),
                                 read_notebook(paths.SOURCE_DIR / assignment / notebook))
@@ -21,4 +22,4 @@ def reference_course(directory: str | Path, assignment: str, count: int) -> Cour
         folder = course.root / "submitted" / f"student{i:03d}" / assignment
         folder.mkdir(parents=True)
         nbformat.write(submission, folder / notebook)
-    return course
+    return Course(course.root, db_url)

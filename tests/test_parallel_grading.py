@@ -6,6 +6,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,11 +17,14 @@ import pytest
 
 from assignments import submission
 from assignments.cli import main
-from assignments.grading import Course
+from assignments.course_locks import course_lock
+from assignments.grading import Course, GradingError
+from assignments.grading_environment import GradingEnvironment, WorkerMismatch
 from assignments.notebooks import cell_by_grade_id
 from assignments.submission import (best_match, describe_verdict, executor_status, failure_reason,
                                     grade_submission, read_outcome, resolve_notebooks)
 from tests.builders import SOFTMAX_NB, correct_submission, released
+from tests.throwaway_services import wait_until
 
 ASSIGNMENT, NOTEBOOK = "01_softmax", "01_softmax.ipynb"
 RENAMED = "01_softmax (1).ipynb"
@@ -248,3 +253,136 @@ def test_the_dask_task_is_a_plain_function_that_pickles():
 
     task = partial(grade_submission, "/course", ASSIGNMENT, db_url=None, threads=1)
     assert pickle.loads(pickle.dumps(task)).func is grade_submission
+
+
+def test_a_database_that_is_down_at_the_start_gets_a_plain_message_without_the_password(tmp_path, capsys):
+    from tests.throwaway_services import free_port
+
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    url = f"postgresql+psycopg2://grader:topsecret@127.0.0.1:{free_port()}/course"
+    with pytest.raises(GradingError, match=r"cannot reach the gradebook database "
+                                           r"postgresql\+psycopg2://grader:\*\*\*@127\.0\.0\.1.*Is its server running") as error:
+        Course(course.root, url).grade(ASSIGNMENT)
+    assert "topsecret" not in str(error.value) and "db upgrade" not in str(error.value)
+    assert main(["export", "--course-dir", str(course.root), "--db-url", url]) == 2
+    assert "cannot reach the gradebook database" in capsys.readouterr().err
+    assert not (course.root / "gradebook.db").exists()
+
+
+def test_the_gradebook_url_reaches_nbgrader_in_the_environment_only(tmp_path):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    config = course.root / "nbgrader_config.py"
+    assert "DLKIT_GRADEBOOK_URL" in config.read_text()
+    config.write_text("c = get_config()\n")  # an old config that would grade into SQLite instead
+    with pytest.raises(ValueError, match="does not read the gradebook URL from .DLKIT_GRADEBOOK_URL"):
+        submission.run_nbgrader(course.root, ["--version"], db_url="postgresql+psycopg2://u:pw@h/db")
+    with pytest.raises(GradingError, match="does not read the gradebook URL .* would grade into gradebook.db"):
+        Course(course.root, "postgresql+psycopg2://u:pw@h/db")
+
+
+def test_a_lost_database_connection_is_tried_again_then_reported(tmp_path, monkeypatch):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    submit(course, "s", {NOTEBOOK: released(SOFTMAX_NB)})
+    down = submission.NbgraderRun(1, "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                                     "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to "
+                                     "server at \"127.0.0.1\", port 5432 failed: Connection refused\n")
+    assert down.database_unavailable and not submission.NbgraderRun(1, "OperationalError: no such table").database_unavailable
+    runs, waits = [down, down, submission.NbgraderRun(0, "")], []
+    monkeypatch.setattr(submission, "run_nbgrader", lambda *args, **kwargs: runs.pop(0))
+    monkeypatch.setattr(submission, "_wait", waits.append)
+    outcome = grade_submission(course.root, ASSIGNMENT, "s", backoff=2)
+    assert (outcome.status, outcome.attempts, len(waits)) == ("ok", 3, 2) and 1 <= waits[0] <= 3 and 2 <= waits[1] <= 6
+    runs[:] = [down] * 3
+    outcome = grade_submission(course.root, ASSIGNMENT, "s", attempts=3, backoff=0)
+    assert outcome.status == "database unavailable" and "unreachable in all 3 attempts" in outcome.detail
+    assert not outcome.graded and "Connection refused" in outcome.detail
+
+
+def test_one_submission_is_never_graded_by_two_processes_at_once(tmp_path, monkeypatch):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    submit(course, "s", {NOTEBOOK: released(SOFTMAX_NB)})
+    runs = []
+    monkeypatch.setattr(submission, "run_nbgrader", lambda *args, **kwargs: runs.append(args) or
+                        submission.NbgraderRun(0, ""))
+    with ThreadPoolExecutor(1) as pool, course_lock(course.root, f"{ASSIGNMENT}/s"):  # another grader holds it
+        grading = pool.submit(grade_submission, course.root, ASSIGNMENT, "s")
+        time.sleep(1.5)
+        assert not grading.done() and runs == []
+    assert grading.result().status == "ok" and len(runs) == 1
+
+
+def test_a_worker_with_another_kit_version_or_data_set_refuses_before_touching_anything(tmp_path, monkeypatch):
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    submit(course, "s", {NOTEBOOK: correct_submission(SOFTMAX_NB)})
+    head = GradingEnvironment.here()
+    assert "(the bundled fixture)" in dict(head.data)["mnist"]
+    with pytest.raises(WorkerMismatch, match="kit version [0-9a-f]{12} instead of the head's 000000000000"):
+        grade_submission(course.root, ASSIGNMENT, "s", environment=GradingEnvironment("0" * 64, head.data))
+    other_data = tmp_path / "data"
+    (other_data / "mnist").mkdir(parents=True)
+    (other_data / "mnist" / "SOURCE.txt").write_text("full MNIST from somewhere else\n")
+    monkeypatch.setenv("DLKIT_DATA_DIR", str(other_data))  # this worker has other data than the head
+    with pytest.raises(WorkerMismatch, match="mnist data 'full MNIST from somewhere else, 1 files, 31 bytes' "
+                                             "instead of the head's '.*bundled fixture"):
+        grade_submission(course.root, ASSIGNMENT, "s", environment=head)
+    with pytest.raises(WorkerMismatch, match="does not see the head's course directory"):
+        grade_submission(course.root, ASSIGNMENT, "s", token="a-token-the-head-wrote-elsewhere")
+    assert not (course.root / "grading_status" / ASSIGNMENT).exists()
+
+
+def test_the_reaper_ends_everything_its_command_started_when_its_caller_is_killed(tmp_path):
+    script = ("import subprocess, sys\nfrom assignments.reaper import guarded\n"
+              "subprocess.run(guarded(['sh', '-c', 'echo $TMPDIR; (sleep 300 &); sleep 300']))\n")
+    caller = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    scratch = caller.stdout.readline().strip()
+    processes = wait_until(lambda: [p for p in psutil.Process(caller.pid).children(recursive=True)
+                                    if p.name() == "sleep"][1:] and psutil.Process(caller.pid).children(recursive=True),
+                           timeout=30)
+    assert "dlkit-run-" in scratch and os.path.isdir(scratch) and processes
+    caller.kill()  # as a Dask worker dies: SIGKILL, no clean-up of its own
+    caller.wait()
+    assert wait_until(lambda: not [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE],
+                      timeout=30)
+    assert not os.path.exists(scratch)
+
+
+@pytest.mark.nbgrader
+def test_an_unrecorded_grade_is_unknown_and_a_failed_regrade_shows_no_old_score(graded):
+    course, *_ = graded
+    record = submission.status_path(course.root, ASSIGNMENT, "reference")
+    kept = record.read_bytes()
+    try:
+        record.unlink()
+        unknown = by_student(course)["reference"]
+        assert unknown.status == "unknown" and unknown.score == 12 and "no grading record" in unknown.detail
+        submission.write_outcome(course.root, submission.SubmissionOutcome(
+            "reference", ASSIGNMENT, "database unavailable", "the gradebook's server was unreachable"))
+        failed = by_student(course)["reference"]  # the gradebook still holds the earlier run's 12 points
+        assert (failed.score, failed.questions) == (0, {})
+        course.export(course.root / "failed.csv")
+        with open(course.root / "failed.csv", newline="") as f:
+            row = next(r for r in csv.DictReader(f) if r["student_id"] == "reference")
+        assert (row["score"], row["raw_score"], row["test_softmax"], row["status"]) == ("", "", "", "database unavailable")
+    finally:
+        record.write_bytes(kept)
+
+
+@pytest.mark.nbgrader
+def test_feedback_names_every_graded_submission_that_got_no_html(graded):
+    course, *_ = graded
+    autograded = course.root / "autograded" / "reference"
+    autograded.rename(course.root / "elsewhere")  # as when a worker kept it on its own disk
+    try:
+        with pytest.raises(GradingError, match=r"no feedback was written for 1 of 2 graded submissions of "
+                                               r"01_softmax .*\nreference: 01_softmax.html"):
+            course.feedback(ASSIGNMENT, "re*")  # "renamed" gets its feedback
+    finally:
+        (course.root / "elsewhere").rename(autograded)
+
+
+@pytest.mark.nbgrader
+def test_questions_come_in_notebook_order(graded):
+    course, *_ = graded
+    ids = [c.metadata.nbgrader.grade_id for c in released(SOFTMAX_NB).cells
+           if c.metadata.get("nbgrader", {}).get("points")]
+    assert list(by_student(course)["reference"].questions) == ids
