@@ -237,9 +237,10 @@ class Course:
         protected = [self.root / "source", paths.REPO_ROOT / "grader_tests", self.root / "nbgrader_config.py",
                      *([Path(self.db_url[10:].split("?")[0])] if self.db_url.startswith("sqlite:///") else [])]
         unsafe = []
+        messages = "\n".join(p.read_text(encoding="utf-8") for p in (paths.REPO_ROOT / "grader_tests").rglob("*.py"))
         for folder in sorted((self.root / "feedback").glob(f"{student}/{assignment}")):
             own = _own_notebooks_text(self.root / "submitted" / folder.parent.name / assignment)
-            unsafe += unsafe_feedback_files(folder, self.root / "source" / assignment, protected, own)
+            unsafe += unsafe_feedback_files(folder, self.root / "source" / assignment, protected, own, messages)
         for path, _ in unsafe:
             path.unlink()
         if unsafe:

@@ -81,7 +81,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected: list[Path],
-                          own_text: str = "") -> list[tuple[Path, str]]:
+                          own_text: str = "", grader_text: str = "") -> list[tuple[Path, str]]:
     """Every file of one student's feedback folder that must not reach the student.
 
     Inputs:
@@ -91,11 +91,13 @@ def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected:
     - protected: files and folders whose content must never be shown (grader_tests/, the
       gradebook, the course's nbgrader_config.py, source/).
     - own_text: what the student wrote (their submitted notebook): their own lines are no leak.
+    - grader_text: the hidden checks' own source (grader_tests/): a solution line that their
+      failure messages quote on purpose ("expected dx = dout * (x > 0)") is no leak.
     Returns (file, why) for each symbolic link or special file, SQLite database (a gradebook),
     copy of a protected file, and file showing a hidden-test or solution line (HTML read as text).
     """
-    secret = [line for kind in ("hidden", "solution") for line in secret_lines(source_dir, kind)
-              if line not in own_text]
+    secret = [line for line in secret_lines(source_dir, "hidden") if line not in own_text]
+    secret += [line for line in secret_lines(source_dir, "solution") if line not in own_text + grader_text]
     digests = {_digest(path) for root in protected for path in _files(Path(root))}
     unsafe = []
     for path in sorted(Path(folder).rglob("*")):

@@ -58,3 +58,17 @@ def test_grading_kernels_share_the_cores_unless_the_environment_sets_blas_thread
     assert [grading._kernel_threads(slots) for slots in (1, 2, 3, 16)] == [8, 4, 2, 1]
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     assert grading._kernel_threads(1) is None  # inherited: the kernels get the user's setting
+
+
+def test_feedback_may_quote_what_the_grader_s_messages_say_but_no_other_solution_line(tmp_path):
+    from assignments import paths
+    from assignments.leaks import unsafe_feedback_files
+
+    source = paths.SOURCE_DIR / "02_fully_connected"
+    grader = "\n".join(p.read_text() for p in (paths.REPO_ROOT / "grader_tests").rglob("*.py"))
+    folder = tmp_path / "feedback"
+    folder.mkdir()
+    quoted = folder / "quoted.html"
+    quoted.write_text("<pre>GradingFailure: relu_backward ... expected dx = dout * (x &gt; 0)</pre>")
+    assert unsafe_feedback_files(folder, source, [], "", grader) == []
+    assert [path for path, _ in unsafe_feedback_files(folder, source, [], "", "")] == [quoted]
