@@ -31,8 +31,8 @@ from assignments.grading import GradingError, assignment_names
 from assignments.leaks import secret_lines
 from assignments.notebooks import nbgrader_meta, read_notebook
 
-STUDENT_MODULES = ("__init__", "__main__", "allocator", "cli", "data", "formats", "gradient_check",
-                   "model_io", "notebooks", "parallel", "paths", "plots", "previous", "selfcheck")
+STUDENT_MODULES = ("__init__", "__main__", "allocator", "cli", "course", "data", "formats", "gradient_check",
+                   "model_io", "notebooks", "parallel", "paths", "plots", "previous", "selfcheck", "speed")
 """The modules of `assignments` that students get; the others grade."""
 
 STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "tqdm", "pooch", "mlxtend", "threadpoolctl", "nbformat",
