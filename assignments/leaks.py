@@ -96,6 +96,7 @@ def unsafe_feedback_files(folder: str | Path, source_dir: str | Path, protected:
     Returns (file, why) for each symbolic link or special file, SQLite database (a gradebook),
     copy of a protected file, and file showing a hidden-test or solution line (HTML read as text).
     """
+    own_text += "\n" + own_text.replace("`", "")  # markdown's inline code reads without its backticks in HTML
     secret = [line for line in secret_lines(source_dir, "hidden") if line not in own_text]
     secret += [line for line in secret_lines(source_dir, "solution") if line not in own_text + grader_text]
     digests = {_digest(path) for root in protected for path in _files(Path(root))}

@@ -18,8 +18,9 @@ from assignments.grading import assignment_names
 from assignments.leaks import secret_lines
 from assignments.notebooks import fill_solutions, nbgrader_meta, read_notebook
 
-PUBLISHED = ["02_fully_connected", "04_cnn"]  # what 03, 04 and 05 import through assignments.previous
-UNPUBLISHED = ["01_softmax", "03_normalization_dropout", "05_cifar10"]
+# What 02 (its visible Solver check trains 01's reference loss), 03, 04 and 05 import through assignments.previous
+PUBLISHED = ["01_softmax", "02_fully_connected", "04_cnn"]
+UNPUBLISHED = ["03_normalization_dropout", "05_cifar10"]
 
 RUN_CELLS = r'''
 import json, sys
@@ -147,7 +148,7 @@ def test_release_notebooks_run_from_the_bundle_alone_in_a_fresh_environment(bund
     assert "NotPublishedError: this notebook builds on the reference solutions of 02_fully_connected, " \
            "which your instructor has not published yet" in early.stderr
 
-    _install(fresh_python, bundle)  # after 02's and 04's deadlines
+    _install(fresh_python, bundle)  # after 01's, 02's and 04's deadlines
     filled = {name: name in ("01_softmax", "02_fully_connected", "03_normalization_dropout")
               for name in assignment_names()}
     notebooks = {name: _runnable(bundle / "release" / name / f"{name}.ipynb", fill) for name, fill in filled.items()}

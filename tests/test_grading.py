@@ -72,3 +72,16 @@ def test_feedback_may_quote_what_the_grader_s_messages_say_but_no_other_solution
     quoted.write_text("<pre>GradingFailure: relu_backward ... expected dx = dout * (x &gt; 0)</pre>")
     assert unsafe_feedback_files(folder, source, [], "", grader) == []
     assert [path for path, _ in unsafe_feedback_files(folder, source, [], "", "")] == [quoted]
+
+
+def test_feedback_may_show_a_solution_line_the_student_s_own_markdown_quotes_as_inline_code(tmp_path):
+    from assignments import paths
+    from assignments.leaks import unsafe_feedback_files
+
+    folder = tmp_path / "feedback"
+    folder.mkdir()
+    (folder / "05_cifar10.html").write_text("<p>have <code>loss</code> return <code>split_batch(self.loss_in_one_thread,"
+                                            " X, y)</code>.</p>")
+    released = "have `loss` return `split_batch(self.loss_in_one_thread, X, y)`."
+    assert unsafe_feedback_files(folder, paths.SOURCE_DIR / "05_cifar10", [], released) == []
+    assert unsafe_feedback_files(folder, paths.SOURCE_DIR / "05_cifar10", [], "")  # not the student's: a leak
