@@ -103,14 +103,14 @@ def test_no_solution_hidden_test_or_grader_module_of_an_unpublished_assignment(b
 
 def test_a_planted_leak_is_found_in_files_and_in_the_wheel(bundle, tmp_path):
     copy = shutil.copytree(bundle, tmp_path / "copy")
-    solution = secret_lines(paths.SOURCE_DIR / "01_softmax", "solution")[0]
+    solution = max(secret_lines(paths.SOURCE_DIR / "03_normalization_dropout", "solution"), key=len)  # unpublished
     with open(copy / "data_scripts" / "get_mnist.py", "a") as script:
         script.write(f"\n{solution}\n")
     wheel, = (copy / "wheels").glob("*.whl")
     with zipfile.ZipFile(wheel, "a") as archive:
         archive.writestr("assignments/grading.py", "")
     leaks = bundle_leaks(copy, PUBLISHED)
-    assert f"data_scripts/get_mnist.py: solution line of 01_softmax: {solution!r}" in leaks
+    assert f"data_scripts/get_mnist.py: solution line of 03_normalization_dropout: {solution!r}" in leaks
     assert f"wheels/{wheel.name}!assignments/grading.py: a grader module" in leaks
 
 
