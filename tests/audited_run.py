@@ -2,8 +2,7 @@
 it left open (and what they lack) and the tqdm progress bars it showed.
 
 tests/conftest.py runs each reference notebook this way once per session, for
-tests/test_source_notebooks.py (every question passes) and tests/test_student_experience.py
-(plots and progress bars).
+tests/test_student_experience.py (every question passes; plots and progress bars).
 """
 import json
 

@@ -21,3 +21,8 @@ def missing_tools(items) -> list[str]:
         problems.append(f"grading needs the bubblewrap jail, which cannot run: {sandbox_problem()}; "
                         + SETUP_HINT.format("bubblewrap"))
     return problems
+
+
+def all_tools_present() -> bool:
+    """Whether every system tool of the suite is here (then no selection of tests can miss one)."""
+    return CHROMIUM.exists() and not sandbox_problem()

@@ -4,8 +4,9 @@
   on the working directory; every exercise says its points and where its visible test is; every
   random generator a cell makes is seeded.
 - Executed (each reference notebook on the bundled fixtures, in a scratch working directory, with a
-  hook in the kernel; the run is shared with tests/test_source_notebooks.py): every figure has a title, every plotting axes (not an image) has both axis
-  labels, and every training cell shows a tqdm progress bar.
+  hook in the kernel, once per session): it passes every question and no other cell raises; every
+  figure has a title, every plotting axes (not an image) has both axis labels, and every training
+  cell shows a tqdm progress bar.
 """
 import ast
 import re
@@ -13,7 +14,7 @@ import re
 import pytest
 
 from assignments import paths
-from assignments.notebooks import nbgrader_meta, python_source, read_notebook
+from assignments.notebooks import nbgrader_meta, python_source, question_results, read_notebook
 from tests.audited_run import execute_audited, hook_records
 
 ASSIGNMENTS = sorted(p.name for p in paths.SOURCE_DIR.iterdir() if (p / f"{p.name}.ipynb").is_file())
@@ -117,6 +118,17 @@ def plot_and_progress_problems(report):
     problems += [(r["cell"], "training without a tqdm progress bar")
                  for r in report if r["training"] and r["bars"] == 0]
     return problems
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_notebook_runs_and_passes_every_question(assignment, audited_reference):
+    executed = audited_reference(assignment)  # in a scratch folder, run once per session
+    failed = [(r.grade_id, r.message) for r in question_results(executed) if not r.passed]
+    assert failed == []
+    errors = [(cell.metadata.get("nbgrader", {}).get("grade_id"), output.ename, output.evalue)
+              for cell in executed.cells for output in cell.get("outputs", [])
+              if output.output_type == "error"]
+    assert errors == [], "cells outside the tests raised"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
