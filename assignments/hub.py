@@ -126,11 +126,26 @@ def create_instructor_course(course: HubCourse) -> None:
         os.chown(path, user.pw_uid, user.pw_gid)
 
 
+def private_folder(path: Path) -> Path | None:
+    """The first folder on the way to `path` (itself included) that other accounts cannot enter
+    or read (no r-x for others), or None when every account can read `path`."""
+    for folder in [*reversed(path.resolve().parents), path.resolve()]:
+        if folder.is_dir() and folder.stat().st_mode & 0o005 != 0o005:
+            return folder
+    return None
+
+
 def _new_env(env: Path, python: Path, offline_paths: list[Path]) -> Path:
     """A virtual environment of `python` (kept when it exists); with `offline_paths`, it gets no
     pip of its own and sees those folders' packages instead (a .pth file: nothing downloaded),
     with a script in bin/ for each command of this environment and its Jupyter assets and
     extension config (symbolic links). Returns its python."""
+    for path in offline_paths:  # the accounts read these in place
+        private = private_folder(path)
+        if private:
+            raise GradingError(f"an offline hub uses the kit's packages in place, in {path}, but the hub's accounts "
+                               f"cannot read {private} (mode {private.stat().st_mode & 0o777:o}): put the kit in a "
+                               f"folder every account can read (e.g. /opt/dlkit), or set the hub up online")
     if not (env / "bin" / "python").exists():
         subprocess.run([python, "-m", "venv", *(["--without-pip"] if offline_paths else []), env], check=True)
     python = env / "bin" / "python"

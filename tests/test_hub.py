@@ -25,8 +25,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from assignments import paths
-from assignments.grading import Course
-from assignments.hub import HubCourse, setup_hub, write_kernelspec
+from assignments.grading import Course, GradingError
+from assignments.hub import HubCourse, _new_env, private_folder, setup_hub, write_kernelspec
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 
@@ -63,6 +63,23 @@ def test_a_student_kernel_gets_one_blas_thread_and_a_memory_limit(tmp_path):
         "np.ones(4 * 1024**3 // 8)"))
     assert said.splitlines()[0] == f"{3 * 1024**3} [1]"  # every BLAS library loaded: 1 thread
     assert "MemoryError" in said  # 4 GiB of ones do not fit in 3 GiB of address space
+
+
+def test_an_offline_hub_refuses_a_kit_its_accounts_cannot_read():
+    top = Path(tempfile.mkdtemp(prefix="dlkit-private-"))  # not below pytest's folders, which are private
+    try:
+        top.chmod(0o755)
+        kit = top / "private" / "kit"
+        kit.mkdir(parents=True)
+        (top / "private").chmod(0o700)
+        assert private_folder(kit) == top / "private"
+        with pytest.raises(GradingError, match=r"cannot read .*/private \(mode 700\): put the kit in a folder every"):
+            _new_env(top / "env", HUB_PYTHON, [kit])
+        assert not (top / "env").exists()
+        (top / "private").chmod(0o755)
+        assert private_folder(kit) is None
+    finally:
+        shutil.rmtree(top)
 
 
 @pytest.fixture(scope="module")
