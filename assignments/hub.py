@@ -129,7 +129,8 @@ def create_instructor_course(course: HubCourse) -> None:
 def private_folder(path: Path) -> Path | None:
     """The first folder on the way to `path` (itself included) that other accounts cannot enter
     or read (no r-x for others), or None when every account can read `path`."""
-    for folder in [*reversed(path.resolve().parents), path.resolve()]:
+    path = path.resolve()
+    for folder in [*reversed(path.parents), path]:
         if folder.is_dir() and folder.stat().st_mode & 0o005 != 0o005:
             return folder
     return None
