@@ -156,16 +156,19 @@ def _forward(bwrap: Sequence[str]) -> int:
     Inputs: bwrap, bubblewrap's argv.
     Returns: bwrap's exit status, which is the command's (128 + N when signal N ended it).
     """
-    # Own process group: a SIGINT to our group (Jupyter's killpg) must not kill bwrap.
-    jail = subprocess.Popen(bwrap, process_group=0)
+    started = []
 
     def forward(signum: int, frame: object) -> None:
-        command = _first_child(_first_child(jail.pid))  # bwrap -> the jail's init (its PID 1) -> the command
+        command = _first_child(_first_child(started[0].pid)) if started else None  # bwrap -> init -> command
         if command:
             os.kill(command, signum)
 
+    # Handled here before bwrap starts, so the command starts with SIGINT's default action even when
+    # this process was started with it ignored (as `nohup ... &` and background jobs of scripts are).
     signal.signal(signal.SIGINT, forward)
-    status = jail.wait()
+    # Own process group: a SIGINT to our group (Jupyter's killpg) must not kill bwrap.
+    started.append(subprocess.Popen(bwrap, process_group=0))
+    status = started[0].wait()
     return status if status >= 0 else 128 - status
 
 

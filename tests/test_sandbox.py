@@ -257,8 +257,14 @@ input()
     assert jail.returncode == (0 if end == "exit" else -signal.SIGKILL)
 
 
+def ignoring_sigint():
+    """Start a child with SIGINT ignored, as `nohup ... &` and a script's background jobs do."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started", [None, ignoring_sigint])
 @pytest.mark.parametrize("to_group", [False, True])
-def test_sigint_reaches_the_jailed_command(scratch, to_group):
+def test_sigint_reaches_the_jailed_command(scratch, to_group, started):
     code = """
 import time
 try:
@@ -267,7 +273,7 @@ try:
 except KeyboardInterrupt:
     print("interrupted")
 """
-    jail = jailed_python(code, scratch, start_new_session=True)  # as Jupyter starts kernels
+    jail = jailed_python(code, scratch, start_new_session=True, preexec_fn=started)  # as Jupyter starts kernels
     wait_for_line(jail, "waiting\n")
     if to_group:
         os.killpg(jail.pid, signal.SIGINT)  # what jupyter_client does
