@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +34,14 @@ from assignments.submission import (BLAS_THREAD_VARIABLES, DB_URL_VARIABLE, DEFA
 
 UNRECORDED = SubmissionOutcome("", "", "unknown", "no grading record in grading_status/ (graded by nbgrader "
                                "itself, or on a worker that did not share the course directory)")
+
+
+GRADEBOOK_SYNC_DIR = Path(STATUS_DIR) / ".gradebook"  # what the last gradebook update recorded, per assignment
+
+
+def _digest(*texts: str) -> str:
+    """SHA-256 of the texts, each ended by a NUL."""
+    return hashlib.sha256("".join(text + "\0" for text in texts).encode("utf-8")).hexdigest()
 
 
 def _kernel_threads(slots: int) -> int | None:
@@ -172,9 +181,52 @@ class Course:
         return release_root / assignment
 
     def update_gradebook(self, assignment: str) -> None:
-        """Record the assignment's graded cells from source/ in the gradebook; release/ is left as it is."""
-        with tempfile.TemporaryDirectory() as scratch_release, course_lock(self.root, "gradebook update"):
-            self.generate(assignment, release_dir=scratch_release)
+        """Record the assignment's graded cells from source/ in the gradebook; release/ is left as it is.
+
+        Skipped (an nbgrader run of a few seconds saved per grading command) when the last update
+        recorded this source, this nbgrader_config.py and this nbgrader in this gradebook, and the
+        gradebook still holds exactly the cells that update wrote (GRADEBOOK_SYNC_DIR).
+        """
+        marker = self.root / GRADEBOOK_SYNC_DIR / f"{assignment}.json"
+        with course_lock(self.root, "gradebook update"):
+            wanted = {"gradebook": _digest(self.db_url), "source": self._source_digest(assignment)}
+            recorded = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
+            if recorded.get("cells") and recorded == {**wanted, "cells": self._gradebook_cells_digest(assignment)}:
+                return
+            with tempfile.TemporaryDirectory() as scratch_release:
+                self.generate(assignment, release_dir=scratch_release)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({**wanted, "cells": self._gradebook_cells_digest(assignment)}),
+                              encoding="utf-8")
+
+    def _source_digest(self, assignment: str) -> str:
+        """Digest of what `nbgrader generate_assignment` records from: the assignment's source
+        notebooks, the course's nbgrader_config.py and nbgrader's version."""
+        import nbgrader
+
+        files = [self.root / "nbgrader_config.py", *sorted((self.root / "source" / assignment).glob("*.ipynb"))]
+        return _digest(nbgrader.__version__, *(f"{path.name}\n{path.read_text(encoding='utf-8')}" for path in files))
+
+    def _gradebook_cells_digest(self, assignment: str) -> str | None:
+        """Digest of the assignment's notebooks and cells as the gradebook holds them; None when the
+        gradebook has no such assignment."""
+        from nbgrader.api import Gradebook, MissingEntry
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(self.db_url)
+        tables = inspect(engine).get_table_names()  # opening an empty gradebook would create it
+        engine.dispose()
+        if "assignment" not in tables:
+            return None
+        with Gradebook(self.db_url) as gradebook:
+            try:
+                notebooks = gradebook.find_assignment(assignment).notebooks
+            except MissingEntry:
+                return None
+            return _digest(*sorted(repr((nb.name, cell.name, cell.cell_type, cell.locked, cell.checksum, cell.source))
+                                   for nb in notebooks for cell in nb.source_cells),
+                           *sorted(repr((nb.name, cell.name, cell.max_score)) for nb in notebooks
+                                   for cell in nb.grade_cells))
 
     def students(self, assignment: str, student: str = "*") -> list[str]:
         """The students (ids matching the glob `student`) with a `submitted/<id>/<assignment>/` folder."""

@@ -121,3 +121,33 @@ def test_nbgrader_warns_only_of_what_a_student_changed(graded):
     assert "has changed!" not in unchanged and "SAWarning" not in unchanged
     feedback = graded.nbgrader("generate_feedback", ASSIGNMENT, "--student=reference", "--force")
     assert "not recognized" not in feedback
+
+
+def test_the_gradebook_is_updated_only_when_the_source_or_the_gradebook_changed(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    course = Course.scratch(tmp_path, [ASSIGNMENT])
+    generated = []
+    generate = Course.generate
+    monkeypatch.setattr(Course, "generate", lambda self, *args, **kw: generated.append(args) or generate(self, *args, **kw))
+    course.update_gradebook(ASSIGNMENT)
+    course.update_gradebook(ASSIGNMENT)
+    assert len(generated) == 1
+
+    source = read_notebook(course.root / "source" / SOFTMAX_NB)
+    [test] = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_softmax"]
+    test.source += "\n# checked once more"
+    nbformat.write(source, course.root / "source" / SOFTMAX_NB)
+    course.update_gradebook(ASSIGNMENT)
+    assert len(generated) == 2
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_source_cell("test_softmax", "01_softmax", ASSIGNMENT).source.endswith("once more")
+        gradebook.find_grade_cell("test_softmax", "01_softmax", ASSIGNMENT).max_score = 5
+        gradebook.db.commit()
+    course.update_gradebook(ASSIGNMENT)  # the gradebook's cells changed
+    assert len(generated) == 3
+    (course.root / "gradebook.db").unlink()
+    course.update_gradebook(ASSIGNMENT)  # a new gradebook
+    assert len(generated) == 4
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_grade_cell("test_softmax", "01_softmax", ASSIGNMENT).max_score == 2
