@@ -110,7 +110,7 @@ def _jail(command: Sequence[str], scratch: Path, readable: Sequence[Path], limit
     root = os.geteuid() == 0
     scratch = os.path.abspath(scratch)
     python = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages(),
-              os.path.realpath(sys.executable)]
+              os.path.realpath(sys.executable), *_path_file_folders()]
     argv = [sys.executable, "-I", "-S", os.path.abspath(__file__),  # the forwarder, run outside
             "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
             *([] if root else ["--unshare-user"]), "--die-with-parent", "--new-session",
@@ -134,6 +134,24 @@ def _jail(command: Sequence[str], scratch: Path, readable: Sequence[Path], limit
         argv += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all", "--no-new-privs", "--"]
     return argv + list(command)
+
+
+def _path_file_folders() -> list[str]:
+    """The folders that the .pth files of this Python's site-packages add to sys.path (an environment
+    can reach another's packages that way, as the offline hub's environments do), except a folder
+    that holds the kit's solutions or hidden tests (the kit's own folder, when a .pth names it)."""
+    from assignments import paths  # not at the top: this file also runs alone, as the forwarder
+
+    secrets = [paths.SOURCE_DIR.resolve(), (paths.REPO_ROOT / "grader_tests").resolve()]
+    folders = []
+    for site_packages in site.getsitepackages():
+        for path_file in sorted(Path(site_packages).glob("*.pth")):
+            for line in path_file.read_text(encoding="utf-8", errors="replace").splitlines():
+                folder = Path(site_packages, line.strip()).resolve() if line.strip() else None
+                if (folder and not line.startswith(("#", "import ", "import\t")) and folder.is_dir()
+                        and not any(secret.is_relative_to(folder) for secret in secrets)):
+                    folders.append(str(folder))
+    return folders
 
 
 def _jail_uid(scratch: Path | str) -> int:

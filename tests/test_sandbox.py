@@ -287,3 +287,18 @@ def test_unavailable_sandbox_raises_with_the_reason(scratch, monkeypatch):
     monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "bwrap not found: apt-get install bubblewrap")
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         sandboxed(["true"], scratch)
+
+
+def test_folders_that_pth_files_add_are_readable_but_never_the_kits_own(scratch, tmp_path, monkeypatch):
+    """An environment that reaches another's packages through a .pth file (the offline hub's) can
+    run a jailed kernel; a .pth line naming the kit's folder does not show its solutions."""
+    site_packages, shared = tmp_path / "site-packages", tmp_path / "shared-packages"
+    site_packages.mkdir()
+    shared.mkdir()
+    (shared / "shared_module.py").write_text("VALUE = 42\n")
+    (site_packages / "kit_packages.pth").write_text(f"# a comment\nimport os\n{shared}\n{REPO_ROOT}\nabsent-folder\n")
+    monkeypatch.setattr(sandbox.site, "getsitepackages", lambda: [str(site_packages)])
+    code = (f"import os, sys\nsys.path.append({str(shared)!r})\nimport shared_module\nprint(shared_module.VALUE)\n"
+            f"print(os.path.exists({str(REPO_ROOT / 'source')!r}), os.path.exists({str(REPO_ROOT / 'grader_tests')!r}))")
+    status, out, err = run_jailed(code, scratch)
+    assert (status, out) == (0, "42\nFalse False\n"), err
