@@ -8,7 +8,6 @@ are exported to CSV. The demo course is kept (default `demo-course/` in the kit'
 """
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,6 @@ from assignments import paths
 from assignments.grading import Course, GradingError, assignment_names, format_scores
 from assignments.release import release_differences
 from assignments.sandbox import sandbox_problem
-from assignments.submission import BLAS_THREAD_VARIABLES
 
 DEFAULT_WORKDIR = paths.REPO_ROOT / "demo-course"
 MARKER = ".dlkit-demo-course"  # the demo replaces only a folder that carries its own marker
@@ -37,8 +35,6 @@ def run_demo(workdir: str | Path | None = None) -> bool:
         raise GradingError(f"this machine cannot grade yet: {problem}. Run `bash setup.sh` as root, which "
                            "installs the system packages grading needs.")
     root = _fresh_folder(Path(workdir) if workdir else DEFAULT_WORKDIR)
-    for name in BLAS_THREAD_VARIABLES:  # one BLAS thread per kernel: fast on the small fixtures, and
-        os.environ.setdefault(name, "1")  # no spinning threads when the machine is busy (see grading)
     names = assignment_names()
     ok = True
     print(f"1. release/ against a fresh nbgrader generate_assignment ({', '.join(names)})")

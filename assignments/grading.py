@@ -28,7 +28,7 @@ from assignments.course_locks import course_lock
 from assignments.grading_environment import GradingEnvironment, remove_course_token, write_course_token
 from assignments.leaks import find_leaks, unsafe_feedback_files
 from assignments.notebooks import fill_solutions, read_notebook
-from assignments.submission import (BLAS_THREAD_VARIABLES, DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED,
+from assignments.submission import (DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED,
                                     STATUS_DIR, SubmissionOutcome, grade_submission, read_outcome, run_nbgrader,
                                     status_summary, write_outcome)
 
@@ -42,15 +42,6 @@ GRADEBOOK_SYNC_DIR = Path(STATUS_DIR) / ".gradebook"  # what the last gradebook 
 def _digest(*texts: str) -> str:
     """SHA-256 of the texts, each ended by a NUL."""
     return hashlib.sha256("".join(text + "\0" for text in texts).encode("utf-8")).hexdigest()
-
-
-def _kernel_threads(slots: int) -> int | None:
-    """BLAS threads of each grading kernel when `slots` grade at once: the cores shared out, or None
-    (inherit) when the environment sets them; OpenBLAS threads waiting for a core that other work
-    keeps busy spin, so on a busy machine `OPENBLAS_NUM_THREADS=1` is much faster."""
-    if any(name in os.environ for name in BLAS_THREAD_VARIABLES):
-        return None
-    return max(1, (os.cpu_count() or 1) // slots)
 
 
 class GradingError(Exception):
@@ -261,7 +252,7 @@ class Course:
         try:
             task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
                            time_limit=time_limit, token=token,
-                           threads=1 if scheduler else _kernel_threads(slots))
+                           threads=None)  # one BLAS thread unless set: IsolatedExecute
             if scheduler or dask:
                 task = partial(task, environment=GradingEnvironment.here())
                 return _on_dask(task, students, assignment, self.root, scheduler, slots)

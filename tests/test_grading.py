@@ -49,15 +49,18 @@ def test_students_are_the_submission_folders_matching_the_glob(tmp_path):
     assert course.students("01_softmax", "b*") == ["bea", "bob"]
 
 
-def test_grading_kernels_share_the_cores_unless_the_environment_sets_blas_threads(monkeypatch):
-    from assignments import grading
+def test_grading_uses_one_blas_thread_unless_the_environment_sets_a_count(tmp_path, monkeypatch):
+    from assignments import isolated_execute
 
-    for name in grading.BLAS_THREAD_VARIABLES:
+    for name in isolated_execute.BLAS_THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(grading.os, "cpu_count", lambda: 8)
-    assert [grading._kernel_threads(slots) for slots in (1, 2, 3, 16)] == [8, 4, 2, 1]
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
-    assert grading._kernel_threads(1) is None  # inherited: the kernels get the user's setting
+    assert isolated_execute.one_blas_thread_unless_set()
+    env = isolated_execute._kernel_env(tmp_path)
+    assert [env[name] for name in isolated_execute.BLAS_THREAD_VARIABLES] == ["1", "1", "1"]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert not isolated_execute.one_blas_thread_unless_set()
+    env = isolated_execute._kernel_env(tmp_path)  # the kernel gets the user's setting, and only it
+    assert env["OPENBLAS_NUM_THREADS"] == "2" and "OMP_NUM_THREADS" not in env
 
 
 def test_feedback_may_quote_what_the_grader_s_messages_say_but_no_other_solution_line(tmp_path):
