@@ -565,9 +565,9 @@ def _readable_paths(assignment: str) -> list[Path]:
 
 def one_blas_thread_unless_set() -> bool:
     """True when the environment sets no BLAS thread count: grading then uses one BLAS thread in
-    the kernel and in the grader. Idle OpenBLAS threads spin, and the grader and the kernel take
-    turns through the channel: with 2 threads each on 2 cores, a 01 submission took 34 s instead
-    of 7 (benchmarks/bench_autograde.py)."""
+    the kernel and in the grader, as the hub's student kernels do. OpenBLAS threads that wait for a
+    core other work keeps busy spin; on a quiet machine a second thread gained nothing measurable
+    in grading (benchmarks/bench_autograde.py and bench_grading.py)."""
     return not any(name in os.environ for name in BLAS_THREAD_VARIABLES)
 
 
