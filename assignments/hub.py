@@ -27,8 +27,8 @@ from pathlib import Path
 from assignments import paths
 from assignments.bundle import build_bundle
 from assignments.grading import GradingError
+from assignments.submission import BLAS_THREAD_VARIABLES
 
-BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BLAS_THREADS = 1
 KERNEL_MEMORY_BYTES = 4 * 1024**3
 """Address space per student kernel: 04 and 05 train on full data in well under 1 GB resident;
@@ -74,7 +74,7 @@ def write_kernelspec(kernels_dir: Path, python: str | Path, memory_bytes: int = 
     spec = {"argv": [shutil.which("prlimit") or "prlimit", f"--as={memory_bytes}", "--", str(python),
                      "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "Python 3", "language": "python",
-            "env": {name: str(blas_threads) for name in BLAS_VARIABLES}}
+            "env": {name: str(blas_threads) for name in BLAS_THREAD_VARIABLES}}
     path = kernels_dir / "python3" / "kernel.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec, indent=1) + "\n")

@@ -50,12 +50,12 @@ from traitlets import Bool, Integer
 
 from assignments import paths, remote
 from assignments.nbgrader_plugins import RESTORE_NOTES
-from assignments.notebooks import has_code
-from assignments.submission import BLAS_THREAD_VARIABLES
+from assignments.notebooks import EXECUTION_TIMEOUT, has_code
+from assignments.sandbox import Limits
+from assignments.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
                            re.MULTILINE | re.DOTALL)
-STATUS_KEY = "dlkit_grading"
 KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", "OMP_NUM_THREADS",
               "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 """The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
@@ -113,9 +113,10 @@ class IsolatedExecute(Execute):
     """nbgrader's Execute with a jailed kernel, hidden tests run by the grader, and fault records."""
 
     jail = Bool(True, help="Start the student's kernel in the sandbox (assignments.sandbox).").tag(config=True)
-    cpu_seconds = Integer(3600, help="CPU seconds the student's kernel may use in all.").tag(config=True)
-    memory_bytes = Integer(6 * 2**30, help="Address space of the student's kernel (RLIMIT_AS).").tag(config=True)
-    processes = Integer(256, help="Processes and threads of the student's kernel.").tag(config=True)
+    cpu_seconds = Integer(Limits.cpu_seconds, help="CPU seconds the student's kernel may use in all.").tag(config=True)
+    memory_bytes = Integer(Limits.memory_bytes,
+                           help="Address space of the student's kernel (RLIMIT_AS).").tag(config=True)
+    processes = Integer(Limits.processes, help="Processes and threads of the student's kernel.").tag(config=True)
     connect_timeout = Integer(30, help="Seconds the kernel gets to connect and serve the hidden tests."
                               ).tag(config=True)
     stop_grace = Integer(10, help="Seconds an interrupted cell gets to stop before the kernel is killed."
@@ -164,7 +165,7 @@ class IsolatedExecute(Execute):
         env = _kernel_env(scratch)
         limits = None
         if self.jail:
-            from assignments.sandbox import Limits, prepare_scratch
+            from assignments.sandbox import prepare_scratch
 
             limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
                             processes=self.processes)
@@ -378,7 +379,7 @@ class IsolatedExecute(Execute):
                     if reply is not None or time.monotonic() > deadline:
                         self._raise_refusal(reply, pending)
             endpoint = remote.Endpoint(connection, trusting=False)
-            endpoint.deadline = time.monotonic() + (self.timeout or 600)
+            endpoint.deadline = time.monotonic() + (self.timeout or EXECUTION_TIMEOUT)
             try:
                 with contextlib.redirect_stdout(stdout), contextlib.chdir(run.scratch):
                     outcome = _execute_hidden(code, _NotebookNames(endpoint))

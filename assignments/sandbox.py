@@ -39,10 +39,11 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission resource limits of the jailed process tree."""
+    """Per-submission resource limits of the jailed process tree; the defaults are grading's
+    (IsolatedExecute's configurable traits start from them)."""
 
-    cpu_seconds: int = 1800          # RLIMIT_CPU: SIGXCPU then, SIGKILL a second later
-    memory_bytes: int = 4 * 2**30    # RLIMIT_AS
+    cpu_seconds: int = 3600          # RLIMIT_CPU: SIGXCPU then, SIGKILL a second later
+    memory_bytes: int = 6 * 2**30    # RLIMIT_AS
     processes: int = 256             # RLIMIT_NPROC (threads count too: OpenBLAS, ipykernel's threads)
     file_bytes: int = 2**30          # RLIMIT_FSIZE; also the size of each private tmpfs
     open_files: int = 1024           # RLIMIT_NOFILE

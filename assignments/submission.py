@@ -109,6 +109,7 @@ class NbgraderRun:
 
 
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+STATUS_KEY = "dlkit_grading"  # the notebook metadata key of IsolatedExecute's grading record
 
 
 def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
@@ -272,14 +273,14 @@ def failure_reason(log: str) -> str:
 def executor_status(autograded: Path, notebooks: list[str]) -> tuple[str, str]:
     """The hardened executor's verdict on the autograded notebooks of one submission.
 
-    Reads `metadata["dlkit_grading"]` of each notebook (absent: "ok"). Returns the first status that
+    Reads `metadata[STATUS_KEY]` of each notebook (absent: "ok"). Returns the first status that
     is not "ok" (else "ok") and one line of detail joining every notebook's.
     """
     verdicts = []
     for name in notebooks:
         path = autograded / name
         metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}) if path.is_file() else {}
-        verdicts.append(describe_verdict(metadata.get("dlkit_grading") or {}))
+        verdicts.append(describe_verdict(metadata.get(STATUS_KEY) or {}))
     statuses = [status for status, _ in verdicts if status != "ok"]
     return (statuses[0] if statuses else "ok"), "; ".join(detail for _, detail in verdicts if detail)
 

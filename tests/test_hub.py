@@ -192,56 +192,92 @@ def jupyterhub(course):
         log.close()
 
 
+def _logged_in(browser, url, user):
+    """A page of a new browser session in which `user` logged in to the hub with their password."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(180_000)
+    page.goto(f"{url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(f"/user/{user}/lab"))
+    return page
+
+
+def _in_formgrader(page, cell, done, shot):
+    """Click the link in formgrader's table `cell`, check that the dialog it opens says `done`
+    (e.g. "Successfully released"), keep a screenshot named `shot` and close the dialog."""
+    cell.locator("a").first.click()
+    message = page.locator(".modal-body p").filter(has_text=re.compile(f"{done}|There was an error"))
+    message.wait_for()
+    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / f"{shot}.png"))
+    assert message.inner_text().startswith(done), page.locator(".modal-body").inner_text()
+    page.locator(".modal-footer button").click()
+    message.wait_for(state="detached")
+
+
 @pytest.mark.browser
-def test_a_student_fetches_and_submits_in_the_assignments_tab(hub):
-    """Through the hub in headless Chromium: Carol logs in with her account's password, her server
-    starts in the student environment, she fetches 01 in the Assignments tab and submits it (her
-    softmax with a known mistake); the instructor collects, autogrades and releases feedback; she
-    fetches the feedback in the tab, and it names her mistake."""
+def test_a_course_runs_in_formgrader_and_the_assignments_tab(hub):
+    """Through the hub in headless Chromium, each person logged in with their account's password:
+    the instructor generates and releases 01 in formgrader; Carol fetches it in the Assignments tab
+    and submits it (her softmax with a known mistake); the instructor collects, autogrades her
+    submission, generates and releases feedback in formgrader; she fetches the feedback in the
+    tab, and it names her mistake."""
     from playwright.sync_api import sync_playwright
 
     course_dir = hub.course_dir
-    _as(hub, TEACHER, "-m", "nbgrader", "generate_assignment", "01_softmax", "--force", cwd=course_dir)
-    _as(hub, TEACHER, "-m", "nbgrader", "release_assignment", "01_softmax", "--force", cwd=course_dir)
-    artifacts = paths.REPO_ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
+    (paths.REPO_ROOT / "test-artifacts").mkdir(exist_ok=True)
     with jupyterhub(hub) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(180_000)
-        page.goto(f"{url}/hub/login")
-        page.fill("#username_input", CAROL)
-        page.fill("#password_input", PASSWORD)
-        page.click("#login_submit")
-        page.wait_for_url(re.compile(f"/user/{CAROL}/lab"))
-        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-        page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
-        released = page.locator("#released_assignments_list")
+        teacher = _logged_in(browser, url, TEACHER)
+        teacher.goto(f"{url}/user/{TEACHER}/formgrader/manage_assignments")
+        row = teacher.locator("tr").filter(has=teacher.locator("td.name", has_text="01_softmax"))
+        row.locator("td.assign a").wait_for()
+        if row.locator("td.release .glyphicon-remove").count():  # released by the test above: take it back
+            _in_formgrader(teacher, row.locator("td.release"), "Successfully unreleased", "hub-formgrader-unreleased")
+        _in_formgrader(teacher, row.locator("td.assign"), "Successfully created the student version",
+                       "hub-formgrader-generated")
+        _in_formgrader(teacher, row.locator("td.release"), "Successfully released", "hub-formgrader-released")
+
+        carol = _logged_in(browser, url, CAROL)
+        carol.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        carol.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+        released = carol.locator("#released_assignments_list")
         released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
-        fetched = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
+        fetched = carol.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
         fetched.wait_for()
-        page.screenshot(path=str(artifacts / "hub-assignments-fetched.png"))
+        carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-fetched.png"))
         home = Path(pwd.getpwnam(CAROL).pw_dir)
         notebook = home / "01_softmax" / "01_softmax.ipynb"
         assert notebook.stat().st_uid == pwd.getpwnam(CAROL).pw_uid
         notebook.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
                                                         softmax_without_max_shift)))  # her answers
         fetched.get_by_role("button", name="Submit").click()
-        submitted = page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first
+        submitted = carol.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first
         submitted.wait_for()
-        page.screenshot(path=str(artifacts / "hub-assignments-submitted.png"))
+        carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-submitted.png"))
 
-        _as(hub, TEACHER, "-m", "nbgrader", "collect", "01_softmax", f"--student={CAROL}", cwd=course_dir)
-        for step in ("autograde", "feedback"):
-            _as(hub, TEACHER, "-m", "assignments", step, "01_softmax", "--student", CAROL, "--course-dir", course_dir)
-        _as(hub, TEACHER, "-m", "nbgrader", "release_feedback", "01_softmax", f"--student={CAROL}", cwd=course_dir)
-        page.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").click()
+        teacher.reload()
+        row.locator("td.collect a").wait_for()
+        _in_formgrader(teacher, row.locator("td.collect"), "Successfully collected", "hub-formgrader-collected")
+        teacher.goto(f"{url}/user/{TEACHER}/formgrader/manage_submissions/01_softmax")
+        submission = teacher.locator("tr").filter(has=teacher.locator("td.student-id", has_text=CAROL))
+        _in_formgrader(teacher, submission.locator("td.autograde"), "Successfully autograded",
+                       "hub-formgrader-autograded")
+        teacher.goto(f"{url}/user/{TEACHER}/formgrader/manage_assignments")
+        row.locator("td.generate-feedback a").wait_for()
+        _in_formgrader(teacher, row.locator("td.generate-feedback"), "Successfully generated feedback",
+                       "hub-formgrader-feedback")
+        _in_formgrader(teacher, row.locator("td.release-feedback"), "Successfully released feedback",
+                       "hub-formgrader-feedback-released")
+
+        carol.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").click()
         deadline = time.monotonic() + 120
         while not list((home / "01_softmax" / "feedback").glob("*/01_softmax.html")):
             assert time.monotonic() < deadline, "no feedback reached Carol's folder"
             time.sleep(1)
-        page.screenshot(path=str(artifacts / "hub-assignments-feedback.png"))
+        carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-feedback.png"))
         browser.close()
     assert {s.student: s.score for s in Course(course_dir).scores("01_softmax")}[CAROL] == 10
     feedback, = (home / "01_softmax" / "feedback").glob("*/01_softmax.html")
