@@ -46,7 +46,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
-from grader_tests.networks import net_probe
+from grader_tests.networks import STD_RTOL, net_probe
 from grader_tests.mutants.cnn import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
@@ -760,11 +760,6 @@ def _ratio(loop: list, fast: list, by_cpu: bool) -> float:
 
 
 # ------------------------------------------------------------------------------ ThreeLayerConvNet
-
-"""np.random is seeded with this while a network is constructed (and restored afterwards)."""
-
-STD_RTOL = 0.15
-"""How far std(W) / weight_scale may be from 1 (every checked W has at least 800 entries)."""
 
 NET_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 DEFAULTS = {"input_dim": (1, 28, 28), "num_filters": 32, "filter_size": 7, "hidden_dim": 100,

@@ -30,7 +30,7 @@ from grader_tests.gradients import (
     check_forward,
     split_pair,
 )
-from grader_tests.networks import net_probe
+from grader_tests.networks import STD_RTOL, net_probe
 from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 # ---------------------------------------------------------------------------------------- affine
@@ -366,11 +366,6 @@ def check_adam(adam: Callable) -> None:
 
 
 # -------------------------------------------------------------------------------------- networks
-
-"""np.random is seeded with this while a network is constructed (and restored afterwards)."""
-
-STD_RTOL = 0.15
-"""How far std(W) / weight_scale may be from 1 (every checked W has at least 1000 entries)."""
 
 CONSTRUCTOR_ARGS = {
     "TwoLayerNet": ("input_dim", "hidden_dim", "num_classes", "weight_scale", "reg"),

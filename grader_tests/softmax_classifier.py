@@ -18,7 +18,7 @@ from scipy.special import softmax as scipy_softmax
 from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import (Case, ContractError, GradingFailure, Mutant, check_case, close, run,
                                    tolerances)
-from grader_tests.gradients import adapt_mutants
+from grader_tests.gradients import NUMERICAL_ATOL, NUMERICAL_RTOL, adapt_mutants
 from grader_tests.mutants.softmax_classifier import MUTANTS
 
 
@@ -48,9 +48,6 @@ def check_softmax(softmax: Callable) -> None:
 
 # Shared by the loss and gradient checks ------------------------------------------------------------
 
-NUMERICAL_RTOL, NUMERICAL_ATOL = 1e-5, 1e-6
-"""How close a gradient must be to the numerical gradient of the student's own loss (centred
-differences in float64 are accurate to about 1e-8 on these cases)."""
 
 
 def _part(function: Callable, index, parts: tuple[str, ...]) -> Callable:
