@@ -32,7 +32,8 @@ from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 
 CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))
 HUB_PYTHON = Path(os.environ.get("DLKIT_HUB_PYTHON", "/usr/bin/python3.11"))
-TEACHER, ALICE, BOB, CAROL = "dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob", "dlkit-test-carol"
+TEACHER, ALICE, BOB, CAROL, DAN = ("dlkit-test-teacher", "dlkit-test-alice", "dlkit-test-bob", "dlkit-test-carol",
+                                   "dlkit-test-dan")
 PASSWORD = "dlkit-test-password"  # of these test accounts only
 
 
@@ -87,14 +88,14 @@ def hub():
     """The hub's machine set up offline: accounts, exchange, course, the two environments."""
     if os.geteuid() != 0:
         pytest.fail("the hub test creates local accounts: run it as root")
-    for user in (TEACHER, ALICE, BOB, CAROL):  # a former run's work of these test accounts
+    for user in (TEACHER, ALICE, BOB, CAROL, DAN):  # a former run's work of these test accounts
         try:
             shutil.rmtree(pwd.getpwnam(user).pw_dir)
         except KeyError:
             pass
     state = Path(tempfile.mkdtemp(prefix="dlkit-hub-"))  # not below pytest's folders, which are private
     state.chmod(0o755)
-    course = HubCourse(TEACHER, (ALICE, BOB, CAROL), state, HUB_PYTHON)
+    course = HubCourse(TEACHER, (ALICE, BOB, CAROL, DAN), state, HUB_PYTHON)
     setup_hub(course, ["02_fully_connected"], password=PASSWORD, offline=True)
     yield course
     shutil.rmtree(state)
@@ -216,13 +217,46 @@ def _in_formgrader(page, cell, done, shot):
     message.wait_for(state="detached")
 
 
+def _fetched(browser, url, student):
+    """(page, item): `student` logged in, fetched 01 in the Assignments tab; its item in the list."""
+    page = _logged_in(browser, url, student)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+    released = page.locator("#released_assignments_list")
+    released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
+    item = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
+    item.wait_for()
+    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-fetched.png"))
+    return page, item
+
+
+def _validated(page, item, shot):
+    """Press Validate on the fetched notebook; returns the text of nbgrader's results dialog."""
+    item.locator("a.assignment-notebooks-link").click()  # shows the assignment's notebooks
+    page.locator("#fetched_assignments_list").get_by_role("button", name="Validate").first.click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for()
+    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / f"{shot}.png"))
+    text = dialog.inner_text()
+    dialog.get_by_role("button", name="Ok").click()
+    dialog.wait_for(state="detached")
+    return text
+
+
+def _submitted(page, item, shot):
+    item.get_by_role("button", name="Submit").click()
+    page.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first.wait_for()
+    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / f"{shot}.png"))
+
+
 @pytest.mark.browser
 def test_a_course_runs_in_formgrader_and_the_assignments_tab(hub):
     """Through the hub in headless Chromium, each person logged in with their account's password:
-    the instructor generates and releases 01 in formgrader; Carol fetches it in the Assignments tab
-    and submits it (her softmax with a known mistake); the instructor collects, autogrades her
-    submission, generates and releases feedback in formgrader; she fetches the feedback in the
-    tab, and it names her mistake."""
+    the instructor generates and releases 01 in formgrader; in the Assignments tab Carol fetches,
+    validates and submits it (her softmax with a known mistake), and Dan fetches, validates (it
+    fails) and submits it untouched; the instructor collects, autogrades both, generates and
+    releases feedback in formgrader; Carol fetches her feedback in the tab, and it names her
+    mistake; the grades are right for both."""
     from playwright.sync_api import sync_playwright
 
     course_dir = hub.course_dir
@@ -240,31 +274,27 @@ def test_a_course_runs_in_formgrader_and_the_assignments_tab(hub):
                        "hub-formgrader-generated")
         _in_formgrader(teacher, row.locator("td.release"), "Successfully released", "hub-formgrader-released")
 
-        carol = _logged_in(browser, url, CAROL)
-        carol.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-        carol.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
-        released = carol.locator("#released_assignments_list")
-        released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
-        fetched = carol.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
-        fetched.wait_for()
-        carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-fetched.png"))
+        carol, carol_item = _fetched(browser, url, CAROL)  # answers softmax with a known mistake
         home = Path(pwd.getpwnam(CAROL).pw_dir)
         notebook = home / "01_softmax" / "01_softmax.ipynb"
         assert notebook.stat().st_uid == pwd.getpwnam(CAROL).pw_uid
         notebook.write_text(nbformat.writes(with_answer(correct_submission(SOFTMAX_NB), "softmax",
-                                                        softmax_without_max_shift)))  # her answers
-        fetched.get_by_role("button", name="Submit").click()
-        submitted = carol.locator("#submitted_assignments_list").locator(".list_item", has_text="01_softmax").first
-        submitted.wait_for()
-        carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-submitted.png"))
+                                                        softmax_without_max_shift)))
+        validated = _validated(carol, carol_item, "hub-assignments-validated")  # a visible test catches it
+        assert "The following cell failed" in validated and "softmax overflowed" in validated, validated
+        _submitted(carol, carol_item, "hub-assignments-submitted")
+        dan, dan_item = _fetched(browser, url, DAN)  # submits the notebook as fetched
+        assert "failed" in _validated(dan, dan_item, "hub-assignments-validated-untouched").lower()
+        _submitted(dan, dan_item, "hub-assignments-submitted-untouched")
 
         teacher.reload()
         row.locator("td.collect a").wait_for()
         _in_formgrader(teacher, row.locator("td.collect"), "Successfully collected", "hub-formgrader-collected")
         teacher.goto(f"{url}/user/{TEACHER}/formgrader/manage_submissions/01_softmax")
-        submission = teacher.locator("tr").filter(has=teacher.locator("td.student-id", has_text=CAROL))
-        _in_formgrader(teacher, submission.locator("td.autograde"), "Successfully autograded",
-                       "hub-formgrader-autograded")
+        for student in (CAROL, DAN):
+            submission = teacher.locator("tr").filter(has=teacher.locator("td.student-id", has_text=student))
+            _in_formgrader(teacher, submission.locator("td.autograde"), "Successfully autograded",
+                           "hub-formgrader-autograded")
         teacher.goto(f"{url}/user/{TEACHER}/formgrader/manage_assignments")
         row.locator("td.generate-feedback a").wait_for()
         _in_formgrader(teacher, row.locator("td.generate-feedback"), "Successfully generated feedback",
@@ -272,13 +302,14 @@ def test_a_course_runs_in_formgrader_and_the_assignments_tab(hub):
         _in_formgrader(teacher, row.locator("td.release-feedback"), "Successfully released feedback",
                        "hub-formgrader-feedback-released")
 
-        carol.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").click()
+        carol.locator("#submitted_assignments_list").get_by_role("button", name="Fetch Feedback").first.click()
         deadline = time.monotonic() + 120
         while not list((home / "01_softmax" / "feedback").glob("*/01_softmax.html")):
             assert time.monotonic() < deadline, "no feedback reached Carol's folder"
             time.sleep(1)
         carol.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-feedback.png"))
         browser.close()
-    assert {s.student: s.score for s in Course(course_dir).scores("01_softmax")}[CAROL] == 10
+    scores = {s.student: s.score for s in Course(course_dir).scores("01_softmax")}
+    assert (scores[CAROL], scores[DAN]) == (10, 0)
     feedback, = (home / "01_softmax" / "feedback").glob("*/01_softmax.html")
     assert "known mistake: " in feedback.read_text() and "BEGIN HIDDEN TESTS" not in feedback.read_text()
