@@ -251,8 +251,7 @@ class Course:
         token = write_course_token(self.root)
         try:
             task = partial(grade_submission, str(self.root), assignment, db_url=self.explicit_db_url,
-                           time_limit=time_limit, token=token,
-                           threads=None)  # one BLAS thread unless set: IsolatedExecute
+                           time_limit=time_limit, token=token)
             if scheduler or dask:
                 task = partial(task, environment=GradingEnvironment.here())
                 return _on_dask(task, students, assignment, self.root, scheduler, slots)

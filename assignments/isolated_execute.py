@@ -56,8 +56,7 @@ from assignments.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
                            re.MULTILINE | re.DOTALL)
-KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", "OMP_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", *BLAS_THREAD_VARIABLES)
 """The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
 
 

@@ -174,7 +174,7 @@ def _kill_tree(pid: int) -> None:
 
 
 def grade_submission(course_root: str | Path, assignment: str, student: str, db_url: str | None = None,
-                     time_limit: float = DEFAULT_TIME_LIMIT, threads: int | None = 1,
+                     time_limit: float = DEFAULT_TIME_LIMIT, threads: int | None = None,
                      attempts: int = 8, backoff: float = 2.0, token: str | None = None,
                      environment: GradingEnvironment | None = None) -> SubmissionOutcome:
     """Autograde `submitted/<student>/<assignment>/` (the gradebook must know the assignment).
@@ -183,7 +183,8 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
     - course_root: the course directory, at the same path on every machine that grades.
     - db_url: the gradebook (nbgrader's `CourseDirectory.db_url`); default SQLite in the course.
     - time_limit: wall-time seconds for the whole submission, all attempts together.
-    - threads: BLAS/OpenMP threads for the grading kernel.
+    - threads: BLAS/OpenMP threads for the grading kernel; None: the environment's setting, or
+      one thread when it sets none (assignments.isolated_execute.one_blas_thread_unless_set).
     - attempts, backoff: while the gradebook is locked or its server unreachable, try up to
       `attempts` times, waiting `backoff`, 2 `backoff`, 4 `backoff`, ... (at most MAX_WAIT) seconds,
       with jitter, in between.

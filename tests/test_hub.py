@@ -226,7 +226,7 @@ def _fetched(browser, url, student):
     released.locator(".list_item", has_text="01_softmax").first.get_by_role("button", name="Fetch").click()
     item = page.locator("#fetched_assignments_list").locator(".list_item", has_text="01_softmax").first
     item.wait_for()
-    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / "hub-assignments-fetched.png"))
+    page.screenshot(path=str(paths.REPO_ROOT / "test-artifacts" / f"hub-assignments-fetched-{student}.png"))
     return page, item
 
 
