@@ -33,20 +33,20 @@ c.Execute.interrupt_on_timeout = True
 
 # A test or answer cell that a student deleted is put back and graded instead of silently ignored
 # (RestoreMissingCells is nbgrader's OverwriteCells with the re-insertion fixed for cells that follow
-# locked prose, see assignments/nbgrader_plugins.py).
+# locked prose, see assignments/instructor/nbgrader_plugins.py).
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
-    "assignments.nbgrader_plugins.RestoreMissingCells",
+    "assignments.instructor.nbgrader_plugins.RestoreMissingCells",
     CheckCellMetadata,
 ]
 
 # The student's kernel runs jailed and the hidden tests run in the grader, out of the notebook's
-# reach (see assignments/isolated_execute.py); faults are recorded in the notebook's metadata.
+# reach (see assignments/jail/isolated_execute.py); faults are recorded in the notebook's metadata.
 c.Autograde.autograde_preprocessors = [
-    "assignments.isolated_execute.IsolatedExecute",
+    "assignments.jail.isolated_execute.IsolatedExecute",
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -65,8 +65,8 @@ c.IgnorePattern.pattern = r"(?s)."
 # a student's own cell is shown as written, even when it mentions the hidden-test markers.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
-    "assignments.nbgrader_plugins.ClearGradedHiddenTests",
-    "assignments.nbgrader_plugins.HideTestTracebacks",
+    "assignments.instructor.nbgrader_plugins.ClearGradedHiddenTests",
+    "assignments.instructor.nbgrader_plugins.HideTestTracebacks",
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False

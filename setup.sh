@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 # a command (or an absolute path) that must exist -> the Debian package that provides it, and why
 REQUIRED=(
-  "bwrap bubblewrap the grading jail (assignments/sandbox.py): every autograde and the demo"
+  "bwrap bubblewrap the grading jail (assignments/jail/sandbox.py): every autograde and the demo"
   "prlimit util-linux resource limits of the grading jail"
   "setpriv util-linux the grading jail's own user id"
   "chromium chromium the browser tests (tests/test_browser.py)"

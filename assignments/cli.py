@@ -19,7 +19,7 @@ GRADES_CSV = "grades_by_question.csv"
 
 
 def main(argv: list[str] | None = None) -> int:
-    grading_side = importlib.util.find_spec("assignments.grading") is not None
+    grading_side = importlib.util.find_spec("assignments.instructor") is not None
     parser = argparse.ArgumentParser(prog="python -m assignments", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     errors: tuple[type[Exception], ...] = (NotebookError, DataFileError)
     if grading_side:
-        from assignments.grading import GradingError
+        from assignments.instructor.grading import GradingError
 
         errors += (GradingError,)
     try:
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
     """The instructor's commands, which need the grading side of the kit."""
-    from assignments.submission import DEFAULT_TIME_LIMIT
+    from assignments.instructor.submission import DEFAULT_TIME_LIMIT
 
     p = commands.add_parser("release", help="generate release/ from source/ with nbgrader, leak-checked")
     p.add_argument("assignments", nargs="*", help="assignment folders of source/ (default: all)")
@@ -127,7 +127,7 @@ def _add_grading_commands(commands: argparse._SubParsersAction) -> None:
 
 def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> None:
     """The options naming the course, its gradebook and (unless not `student`) the students."""
-    from assignments.submission import DB_URL_VARIABLE
+    from assignments.instructor.submission import DB_URL_VARIABLE
 
     if student:
         parser.add_argument("--student", default="*", help="student id or glob (default: all)")
@@ -140,8 +140,8 @@ def _course_options(parser: argparse.ArgumentParser, student: bool = True) -> No
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "release":
-        from assignments.grading import assignment_names
-        from assignments.release import release, release_differences
+        from assignments.instructor.grading import assignment_names
+        from assignments.instructor.release import release, release_differences
 
         names = args.assignments or assignment_names()
         if args.check:
@@ -158,35 +158,35 @@ def _run(args: argparse.Namespace) -> int:
         print(format_results(results))
         return 0 if results and all(r.passed for r in results if r.checked) else 1
     if args.command == "reference-submission":
-        from assignments.grading import Course
+        from assignments.instructor.grading import Course
 
         folder = Course(args.course_dir or paths.REPO_ROOT).submit_reference(args.assignment, args.student)
         print(f"model submission written to {folder}")
         return 0
     if args.command == "demo":
-        from assignments.demo import run_demo
+        from assignments.instructor.demo import run_demo
 
         return 0 if run_demo(args.workdir) else 1
     if args.command == "hub-setup":
-        from assignments.hub import HubCourse, setup_hub
+        from assignments.instructor.hub import HubCourse, setup_hub
 
         course = HubCourse(args.instructor, tuple(args.students), Path(args.state), Path(args.python))
         setup_hub(course, args.publish, args.password, args.offline)
         print(f"hub prepared in {course.state}; course directory {course.course_dir}")
         return 0
     if args.command == "bundle":
-        from assignments.bundle import build_bundle
+        from assignments.instructor.bundle import build_bundle
 
         print(f"student distribution written to {build_bundle(args.to, args.publish)}")
         return 0
 
-    from assignments.grading import Course
+    from assignments.instructor.grading import Course
 
     course = Course(args.course_dir or paths.REPO_ROOT, db_url=args.db_url)
     if args.command == "autograde":
         return _autograde(course, args)
     if args.command in ("collect-lms", "lms-grades"):
-        from assignments.lms import collect_uploads, write_lms_grades
+        from assignments.instructor.lms import collect_uploads, write_lms_grades
 
         if args.command == "lms-grades":
             print(f"grades for the LMS written to {write_lms_grades(course, args.to)}")
@@ -204,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
 def _autograde(course, args: argparse.Namespace) -> int:
     """Grade `course` (a grading.Course), print the grade table of the graded students; 1 when any
     submission was not graded."""
-    from assignments.grading import format_scores
+    from assignments.instructor.grading import format_scores
 
     outcomes = course.grade(args.assignment, args.student, workers=args.workers, scheduler=args.scheduler,
                             dask=args.dask, time_limit=args.time_limit)

@@ -45,8 +45,8 @@ def check_notebook(path: str | Path, hidden: bool = False,
         return [replace(r, points=0.0, checked=False, message=HIDDEN_ONLY) if r.grade_id in hidden_only
                 else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
     # The grading side: the kit has it, the student distribution does not (cli refuses --hidden there).
-    from assignments.grading import Course
-    from assignments.sandbox import sandbox_problem
+    from assignments.instructor.grading import Course
+    from assignments.jail.sandbox import sandbox_problem
 
     source = _assignment_source(assignment, path)
     assignment = source.name
@@ -66,7 +66,7 @@ def check_notebook(path: str | Path, hidden: bool = False,
 
 def _assignment_source(assignment: str | None, path: Path) -> Path:
     """The source folder of `assignment` (default: the notebook's folder name); GradingError if none."""
-    from assignments.grading import GradingError, assignment_names
+    from assignments.instructor.grading import GradingError, assignment_names
 
     source = paths.SOURCE_DIR / (assignment or path.parent.name)
     if source.is_dir():
@@ -81,7 +81,7 @@ def _assignment_source(assignment: str | None, path: Path) -> Path:
 def _check_belongs(nb, submitted_name: str, source_notebook: Path) -> None:
     """GradingError when the notebook has graded cells but none of `source_notebook`'s (another
     assignment's notebook), naming the assignment it does belong to where one matches."""
-    from assignments.grading import GradingError, assignment_names
+    from assignments.instructor.grading import GradingError, assignment_names
 
     def ids(notebook) -> set:  # answer and test cells (prose cells such as "setup" recur in every assignment)
         return {nbgrader_meta(c)["grade_id"] for c in notebook.cells
@@ -101,7 +101,7 @@ def _check_belongs(nb, submitted_name: str, source_notebook: Path) -> None:
 
 def _source_notebook_name(source: Path, submitted_name: str) -> str:
     """The source notebook a submitted file stands for (a renamed copy of a one-notebook assignment)."""
-    from assignments.grading import GradingError
+    from assignments.instructor.grading import GradingError
 
     names = sorted(p.name for p in source.glob("*.ipynb"))
     if submitted_name in names:

@@ -1,7 +1,7 @@
 """Seconds per submission to autograde a complete 04 (CNN) notebook with the kit's real pipeline.
 
 Grades copies of the reference 04 submission (the released notebook with the reference answers
-filled in) with `assignments.grading.Course` in a fresh course, in one run: nbgrader executes every
+filled in) with `assignments.instructor.grading.Course` in a fresh course, in one run: nbgrader executes every
 cell, the training cells included, scaled for grading by the notebook itself (it trains its short
 schedule on whatever data the grader's machine has: the bundled fixture, or `$DLKIT_DATA_DIR`).
 Prints the time of one grading run of 1 submission and of N, and the cost per submission; checks

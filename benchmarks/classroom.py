@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 
 from assignments import paths
-from assignments.grading import Course
+from assignments.instructor.grading import Course
 from assignments.notebooks import fill_solutions, read_notebook
 
 

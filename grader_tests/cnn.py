@@ -33,7 +33,7 @@ from scipy.optimize import nnls
 from scipy.signal import convolve, correlate
 from scipy.special import log_softmax
 
-from assignments.remote import one_blas_thread, process_of
+from assignments.jail.remote import one_blas_thread, process_of
 from assignments.speed import Timing, best_times, cpu_time_visible
 from grader_tests.checking import Case, ContractError, GradingFailure, check_case, run
 from grader_tests.gradients import (

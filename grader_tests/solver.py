@@ -32,7 +32,7 @@ class ScriptedModel:
     """
 
     REMOTE_API = ("params", "loss")
-    """What a Solver in the student's kernel may reach (see assignments.remote): the model contract."""
+    """What a Solver in the student's kernel may reach (see assignments.jail.remote): the model contract."""
 
     def __init__(self):
         self.params = {"W": np.zeros(1), "b": np.zeros(1)}

@@ -7,7 +7,7 @@ import pytest
 
 from assignments import paths
 from assignments.notebooks import load_definitions, read_notebook
-from assignments.submission import BLAS_THREAD_VARIABLES
+from assignments.instructor.submission import BLAS_THREAD_VARIABLES
 from tests.audited_run import execute_audited
 from tests.system_tools import all_tools_present, missing_tools
 

@@ -187,7 +187,7 @@ SOFTMAX_KEEPING_A_GRADER_OBJECT = '''
 def softmax(z):
     """Correct, and keeps a grader object it finds on the stack, as a cell that stored one would."""
     import sys
-    from assignments import remote
+    from assignments.jail import remote
     frame = sys._getframe(1)
     while frame is not None and not isinstance(frame.f_locals.get("self"), remote.Endpoint):
         frame = frame.f_back

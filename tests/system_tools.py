@@ -3,7 +3,7 @@ when a selected test needs one that is missing (instead of failing it minutes la
 import os
 from pathlib import Path
 
-from assignments.sandbox import sandbox_problem
+from assignments.jail.sandbox import sandbox_problem
 
 CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))
 JAILED_MARKERS = ("nbgrader", "jail")  # tests that grade through nbgrader use the jail

@@ -7,7 +7,7 @@ import pytest
 
 from assignments import paths
 from assignments.data import get_cifar10_data
-from assignments.grading import Course
+from assignments.instructor.grading import Course
 from assignments.model_io import save_model
 from assignments.notebooks import cell_by_grade_id, load_definitions, read_notebook
 from tests.builders import correct_submission

@@ -13,9 +13,9 @@ import nbformat
 import pytest
 
 from assignments import paths
-from assignments.bundle import STUDENT_MODULES, BundleError, build_bundle, bundle_files, bundle_leaks
-from assignments.grading import assignment_names
-from assignments.leaks import secret_lines
+from assignments.instructor.bundle import STUDENT_MODULES, BundleError, build_bundle, bundle_files, bundle_leaks
+from assignments.instructor.grading import assignment_names
+from assignments.instructor.leaks import secret_lines
 from assignments.notebooks import fill_solutions, nbgrader_meta, read_notebook
 
 # What 02 (its visible Solver check trains 01's reference loss), 03, 04 and 05 import through assignments.previous
@@ -108,10 +108,10 @@ def test_a_planted_leak_is_found_in_files_and_in_the_wheel(bundle, tmp_path):
         script.write(f"\n{solution}\n")
     wheel, = (copy / "wheels").glob("*.whl")
     with zipfile.ZipFile(wheel, "a") as archive:
-        archive.writestr("assignments/grading.py", "")
+        archive.writestr("assignments/instructor/grading.py", "")
     leaks = bundle_leaks(copy, PUBLISHED)
     assert f"data_scripts/get_mnist.py: solution line of 03_normalization_dropout: {solution!r}" in leaks
-    assert f"wheels/{wheel.name}!assignments/grading.py: a grader module" in leaks
+    assert f"wheels/{wheel.name}!assignments/instructor/grading.py: a grader module" in leaks
 
 
 def test_bad_requests_get_clear_errors_and_lose_nothing(tmp_path):

@@ -29,7 +29,7 @@ def test_autograde_help_lists_the_parallel_and_distributed_options():
 
 
 def test_autograde_of_no_matching_submission_prints_an_empty_table(tmp_path, capsys, monkeypatch):
-    from assignments.grading import Course
+    from assignments.instructor.grading import Course
 
     course = Course.scratch(tmp_path, ["01_softmax"])
     monkeypatch.setattr(Course, "update_gradebook", lambda self, assignment: None)
@@ -114,7 +114,7 @@ def test_check_talks_to_its_kernel_over_private_sockets_and_leaves_no_files(tmp_
 
 
 def test_reference_submission_writes_the_release_with_the_reference_answers(tmp_path, capsys):
-    from assignments.grading import Course
+    from assignments.instructor.grading import Course
     from assignments.notebooks import cell_by_grade_id, nbgrader_meta, read_notebook
 
     course = Course.scratch(tmp_path, ["01_softmax"])

@@ -14,7 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from assignments import paths, remote, speed
+from assignments import paths, speed
+from assignments.jail import remote
 from assignments.notebooks import cell_by_grade_id, read_notebook
 from assignments.speed import best_times, conv_speedup, cpu_seconds, cpu_time_visible, output_loop_seconds
 from grader_tests import cnn
@@ -54,7 +55,7 @@ def kernel_process(tmp_path):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(1)
-    code = ("import sys; from assignments import remote; import tests.test_cnn_exercise as t; "
+    code = ("import sys; from assignments.jail import remote; import tests.test_cnn_exercise as t; "
             "remote.serve(sys.argv[1], {n: getattr(t, n) for n in dir(t) if n.startswith('conv_')})")
     process = subprocess.Popen([sys.executable, "-c", code, path], cwd=paths.REPO_ROOT)
     listener.settimeout(60)

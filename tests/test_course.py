@@ -12,8 +12,8 @@ import pytest
 from assignments import course, paths
 from assignments.cli import main
 from assignments.data import FASHION_MNIST_CLASSES, DataFileError, get_mnist_data
-from assignments.isolated_execute import KERNEL_ENV, _readable_paths
-from assignments.sandbox import prepare_scratch, sandboxed
+from assignments.jail.isolated_execute import KERNEL_ENV, _readable_paths
+from assignments.jail.sandbox import prepare_scratch, sandboxed
 from tests.builders import correct_submission
 
 

@@ -16,8 +16,8 @@ import nbformat
 import psutil
 import pytest
 
-from assignments.grading import Course
-from assignments.submission import read_outcome
+from assignments.instructor.grading import Course
+from assignments.instructor.submission import read_outcome
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 from tests.throwaway_services import (POSTGRES_BIN, ThrowawayDaskCluster, ThrowawayPostgres, descendants,
@@ -95,7 +95,7 @@ def autograde_runs(root: Path) -> set[int]:
     runs = set()
     for process in psutil.process_iter(["cmdline", "cwd"]):
         if "autograde" in (process.info["cmdline"] or []) and process.info["cwd"] == str(root) \
-                and "assignments.reaper" not in process.info["cmdline"]:
+                and "assignments.jail.reaper" not in process.info["cmdline"]:
             runs.add(process.pid)
     return runs
 
@@ -105,7 +105,7 @@ def grading_worker(cluster) -> psutil.Process | None:
     for nanny in cluster.processes[1:]:
         for process in descendants(nanny.pid):
             try:
-                if "assignments.reaper" in " ".join(process.cmdline()) and time.time() - process.create_time() > 2:
+                if "assignments.jail.reaper" in " ".join(process.cmdline()) and time.time() - process.create_time() > 2:
                     return process.parent()
             except psutil.Error:
                 continue
@@ -213,7 +213,7 @@ def test_two_commands_at_once_grade_each_submission_once_and_never_together(post
     most_at_once, seen = 0, set()
     while any(c.poll() is None for c in commands):
         running = [pid for pid, line in command_lines().items()
-                   if "nbgrader autograde" in line and "--student=alice" in line and "assignments.reaper" not in line]
+                   if "nbgrader autograde" in line and "--student=alice" in line and "assignments.jail.reaper" not in line]
         seen |= set(running)
         most_at_once = max(most_at_once, len(running))
         time.sleep(0.1)

@@ -1,7 +1,7 @@
-"""assignments.grading without nbgrader runs: course directories and the grade table."""
+"""assignments.instructor.grading without nbgrader runs: course directories and the grade table."""
 import pytest
 
-from assignments.grading import Course, GradingError, SubmissionScore, format_scores
+from assignments.instructor.grading import Course, GradingError, SubmissionScore, format_scores
 
 
 def test_a_folder_without_nbgrader_config_is_not_a_course(tmp_path):
@@ -50,7 +50,7 @@ def test_students_are_the_submission_folders_matching_the_glob(tmp_path):
 
 
 def test_grading_uses_one_blas_thread_unless_the_environment_sets_a_count(tmp_path, monkeypatch):
-    from assignments import isolated_execute
+    from assignments.jail import isolated_execute
 
     for name in isolated_execute.BLAS_THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -65,7 +65,7 @@ def test_grading_uses_one_blas_thread_unless_the_environment_sets_a_count(tmp_pa
 
 def test_feedback_may_quote_what_the_grader_s_messages_say_but_no_other_solution_line(tmp_path):
     from assignments import paths
-    from assignments.leaks import unsafe_feedback_files
+    from assignments.instructor.leaks import unsafe_feedback_files
 
     source = paths.SOURCE_DIR / "02_fully_connected"
     grader = "\n".join(p.read_text() for p in (paths.REPO_ROOT / "grader_tests").rglob("*.py"))
@@ -79,7 +79,7 @@ def test_feedback_may_quote_what_the_grader_s_messages_say_but_no_other_solution
 
 def test_feedback_may_show_a_solution_line_the_student_s_own_markdown_quotes_as_inline_code(tmp_path):
     from assignments import paths
-    from assignments.leaks import unsafe_feedback_files
+    from assignments.instructor.leaks import unsafe_feedback_files
 
     folder = tmp_path / "feedback"
     folder.mkdir()

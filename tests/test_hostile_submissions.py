@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from assignments import paths
-from assignments.grading import Course, GradingError
-from assignments.submission import read_outcome
+from assignments.instructor.grading import Course, GradingError
+from assignments.instructor.submission import read_outcome
 from tests import hostile
 from tests.builders import SOFTMAX_NB, correct_submission
 

@@ -1,4 +1,4 @@
-"""The JupyterHub course of deploy/jupyterhub/ (assignments.hub): bounded student kernels, and
+"""The JupyterHub course of deploy/jupyterhub/ (assignments.instructor.hub): bounded student kernels, and
 nbgrader's exchange between real local accounts: release, fetch, submit, collect, autograde,
 feedback, fetch feedback.
 
@@ -25,8 +25,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from assignments import paths
-from assignments.grading import Course, GradingError
-from assignments.hub import HubCourse, _new_env, private_folder, setup_hub, write_kernelspec
+from assignments.instructor.grading import Course, GradingError
+from assignments.instructor.hub import HubCourse, _new_env, private_folder, setup_hub, write_kernelspec
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 

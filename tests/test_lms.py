@@ -1,4 +1,4 @@
-"""Notebooks uploaded to an LMS (assignments.lms): a realistic Canvas download of 01 collected with
+"""Notebooks uploaded to an LMS (assignments.instructor.lms): a realistic Canvas download of 01 collected with
 nbgrader's zip_collect, autograded, feedback per student and a grades CSV for the LMS; a Moodle
 download of 05 whose model files stay with their notebooks."""
 import csv
@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from assignments.cli import main
-from assignments.grading import Course, GradingError
-from assignments.lms import collect_uploads
+from assignments.instructor.grading import Course, GradingError
+from assignments.instructor.lms import collect_uploads
 from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 

@@ -15,13 +15,13 @@ import nbformat
 import psutil
 import pytest
 
-from assignments import submission
+from assignments.instructor import submission
 from assignments.cli import main
-from assignments.course_locks import course_lock
-from assignments.grading import Course, GradingError
-from assignments.grading_environment import GradingEnvironment, WorkerMismatch
+from assignments.instructor.course_locks import course_lock
+from assignments.instructor.grading import Course, GradingError
+from assignments.instructor.grading_environment import GradingEnvironment, WorkerMismatch
 from assignments.notebooks import cell_by_grade_id
-from assignments.submission import (best_match, describe_verdict, executor_status, failure_reason,
+from assignments.instructor.submission import (best_match, describe_verdict, executor_status, failure_reason,
                                     grade_submission, read_outcome, resolve_notebooks)
 from tests.builders import SOFTMAX_NB, correct_submission, released
 from tests.throwaway_services import wait_until
@@ -332,7 +332,7 @@ def test_a_worker_with_another_kit_version_or_data_set_refuses_before_touching_a
 
 
 def test_the_reaper_ends_everything_its_command_started_when_its_caller_is_killed(tmp_path):
-    script = ("import subprocess, sys\nfrom assignments.reaper import guarded\n"
+    script = ("import subprocess, sys\nfrom assignments.jail.reaper import guarded\n"
               "subprocess.run(guarded(['sh', '-c', 'echo $TMPDIR; (sleep 300 &); sleep 300']))\n")
     caller = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     scratch = caller.stdout.readline().strip()

@@ -4,9 +4,10 @@ import shutil
 
 import pytest
 
-from assignments import paths, release as release_module
-from assignments.grading import assignment_names
-from assignments.leaks import MARKERS, find_leaks, secret_lines
+from assignments import paths
+from assignments.instructor import release as release_module
+from assignments.instructor.grading import assignment_names
+from assignments.instructor.leaks import MARKERS, find_leaks, secret_lines
 
 ASSIGNMENTS = assignment_names()
 

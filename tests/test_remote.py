@@ -1,4 +1,4 @@
-"""assignments.remote: values, write-back, RNG, live containers, errors and limits across the wall.
+"""assignments.jail.remote: values, write-back, RNG, live containers, errors and limits across the wall.
 
 The student's side runs in a thread here, serving a namespace over a socket pair; the real
 kernel case is covered by the autograde tests.
@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from assignments import remote
+from assignments.jail import remote
 
 
 class Model:

@@ -1,4 +1,4 @@
-"""The jail of assignments.sandbox, proven by running small Python programs in it.
+"""The jail of assignments.jail.sandbox, proven by running small Python programs in it.
 
 Nothing is skipped: on a machine where jails cannot run, every test fails with the reason.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from assignments import sandbox
+from assignments.jail import sandbox
 from assignments.paths import REPO_ROOT
-from assignments.sandbox import Limits, SandboxUnavailable, prepare_scratch, sandbox_problem, sandboxed
+from assignments.jail.sandbox import Limits, SandboxUnavailable, prepare_scratch, sandbox_problem, sandboxed
 
 pytestmark = pytest.mark.jail
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assignments import demo, paths
+from assignments import paths
+from assignments.instructor import demo
 from assignments.cli import main
-from assignments.grading import GradingError
+from assignments.instructor.grading import GradingError
 
 SETUP = paths.REPO_ROOT / "setup.sh"
 

@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from assignments import paths, remote
+from assignments import paths
+from assignments.jail import remote
 from assignments.notebooks import load_definitions
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants.solver import MUTANTS, WorkingSolver

@@ -30,7 +30,7 @@ c.Spawner.default_url = "/lab"
 c.Spawner.http_timeout = 120
 c.Spawner.start_timeout = 120
 # Every server, and so every kernel, starts with one BLAS thread per library (the students'
-# kernelspec sets it too, with its memory limit; see assignments/hub.py).
+# kernelspec sets it too, with its memory limit; see assignments/instructor/hub.py).
 c.Spawner.environment = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 

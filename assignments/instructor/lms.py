@@ -12,7 +12,7 @@ The download layouts (one zip of every student's files):
 A `-N` re-upload suffix is dropped, so a resubmitted `01_softmax-1.ipynb` or `cifar10_model-1.npz`
 lands under its own name; model files (`.npz`, assignment 05) are collected next to the notebook.
 A notebook under another name (`Untitled.ipynb`) is collected as it is, and autograde grades it
-as the assignment's notebook (see `assignments.submission`). Lateness stays with the LMS, which
+as the assignment's notebook (see `assignments.instructor.submission`). Lateness stays with the LMS, which
 knows when each file was uploaded (file names carry no time).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import csv
 import shutil
 from pathlib import Path
 
-from assignments.grading import Course, GradingError
+from assignments.instructor.grading import Course, GradingError
 
 _FILE = r"(?P<file_id>[^/]+?)(?:-\d+)?\.(?:ipynb|npz)$"
 LAYOUTS = {

@@ -5,7 +5,7 @@ the instructor's course directory, and the students' environment with bounded ke
 `jupyterhub -f deploy/jupyterhub/jupyterhub_config.py` serves it (`deploy/jupyterhub/start.sh`
 does both). The instructor's server runs in an environment with the kit (formgrader, autograde); the
 students' servers run in their own environment, which holds the student distribution's wheel
-(`assignments.bundle`) and not the kit, so students never see `source/` or `grader_tests/`.
+(`assignments.instructor.bundle`) and not the kit, so students never see `source/` or `grader_tests/`.
 
 Each student kernel starts with BLAS_THREADS threads per BLAS library (oversubscribed OpenBLAS
 threads spin: a 04 step took 65 ms with 1 thread and 0.8-1.0 s with 2 on a loaded 2-core
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assignments import paths
-from assignments.bundle import build_bundle
-from assignments.grading import GradingError
-from assignments.submission import BLAS_THREAD_VARIABLES
+from assignments.instructor.bundle import build_bundle
+from assignments.instructor.grading import GradingError
+from assignments.instructor.submission import BLAS_THREAD_VARIABLES
 
 BLAS_THREADS = 1
 KERNEL_MEMORY_BYTES = 4 * 1024**3

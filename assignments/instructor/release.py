@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from assignments import paths
-from assignments.grading import Course
+from assignments.instructor.grading import Course
 
 
 def release(assignments: list[str]) -> list[Path]:

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from assignments import paths
-from assignments.grading import Course, GradingError, assignment_names, format_scores
-from assignments.release import release_differences
-from assignments.sandbox import sandbox_problem
+from assignments.instructor.grading import Course, GradingError, assignment_names, format_scores
+from assignments.instructor.release import release_differences
+from assignments.jail.sandbox import sandbox_problem
 
 DEFAULT_WORKDIR = paths.REPO_ROOT / "demo-course"
 MARKER = ".dlkit-demo-course"  # the demo replaces only a folder that carries its own marker

@@ -69,7 +69,7 @@ class RestoreMissingCells(OverwriteCells):
       cell (a written answer after its question) crashes the whole submission's grading. Here the
       cell goes after the nearest preceding source cell that is still in the notebook. When that
       is not the cell just before it (nothing identifies it), `nb.metadata[RESTORE_NOTES]` says
-      so, and the grading status shows it (assignments.isolated_execute).
+      so, and the grading status shows it (assignments.jail.isolated_execute).
     - A duplicated cell (a student copied a test cell) is left by DeduplicateIds with empty nbgrader
       metadata, which made nbgrader's own lookup of task cells crash; it becomes a plain cell.
     - nbgrader warns "Attribute 'checksum' ... has changed!" for every test cell with hidden tests,

@@ -1,6 +1,6 @@
 """Run one command so that nothing it starts outlives it, nor the process that asked for it.
 
-`python -m assignments.reaper PARENT_PID -- COMMAND ...` runs COMMAND with a private temporary
+`python -m assignments.jail.reaper PARENT_PID -- COMMAND ...` runs COMMAND with a private temporary
 folder as its TMPDIR (grading kernels put their scratch folders there) and:
 - becomes a child subreaper (Linux), so processes COMMAND's processes leave behind (the sandbox
   forwarder and jailed kernel of an nbgrader process that was killed) stay its descendants;
@@ -27,7 +27,7 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 def guarded(command: list[str]) -> list[str]:
     """The argv that runs `command` under the reaper, tied to this (the calling) process."""
-    return [sys.executable, "-m", "assignments.reaper", str(os.getpid()), "--", *command]
+    return [sys.executable, "-m", "assignments.jail.reaper", str(os.getpid()), "--", *command]
 
 
 def kill_descendants(process: psutil.Process, timeout: float = 10) -> None:
@@ -86,5 +86,5 @@ def run(parent: int, command: list[str]) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[2] != "--":
-        sys.exit("usage: python -m assignments.reaper PARENT_PID -- COMMAND ...")
+        sys.exit("usage: python -m assignments.jail.reaper PARENT_PID -- COMMAND ...")
     sys.exit(run(int(sys.argv[1]), sys.argv[3:]))

@@ -3,7 +3,7 @@
 A course directory holds `nbgrader_config.py`, `source/`, `release/`, `submitted/<student>/<assignment>/`
 and, after grading, `autograded/`, `feedback/` and `gradebook.db`: nbgrader's own layout, so an
 instructor can mix these commands with nbgrader's and formgrader. Grading also records each
-submission's outcome in `grading_status/<assignment>/<student>.json` (see assignments.submission).
+submission's outcome in `grading_status/<assignment>/<student>.json` (see assignments.instructor.submission).
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from typing import Callable, Iterator
 import nbformat
 
 from assignments import paths
-from assignments.course_locks import course_lock
-from assignments.grading_environment import GradingEnvironment, remove_course_token, write_course_token
-from assignments.leaks import find_leaks, unsafe_feedback_files
+from assignments.instructor.course_locks import course_lock
+from assignments.instructor.grading_environment import GradingEnvironment, remove_course_token, write_course_token
+from assignments.instructor.leaks import find_leaks, unsafe_feedback_files
 from assignments.notebooks import fill_solutions, read_notebook
-from assignments.submission import (DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED,
+from assignments.instructor.submission import (DB_URL_VARIABLE, DEFAULT_TIME_LIMIT, NOT_GRADED,
                                     STATUS_DIR, SubmissionOutcome, grade_submission, read_outcome, run_nbgrader,
                                     status_summary, write_outcome)
 
@@ -54,7 +54,7 @@ class SubmissionScore:
 
     `pending` names the cells still waiting for a person's grade (written answers); their
     score counts as 0 until then, as in nbgrader's own totals. `status` and `detail` say how
-    grading went (see assignments.submission.SubmissionOutcome; "unknown" when it was not recorded).
+    grading went (see assignments.instructor.submission.SubmissionOutcome; "unknown" when it was not recorded).
     A submission that could not be graded this time shows no score (0, no questions), never the
     score of an earlier run that the gradebook still holds.
     """
@@ -239,7 +239,7 @@ class Course:
         Returns one outcome per submission, in student order; each is also recorded in
         `grading_status/<assignment>/<student>.json` by this process. Manual grades in the gradebook
         are kept. A Dask task first proves that its worker sees this course (a token written here),
-        this machine's data set and kit version (assignments.grading_environment), or fails.
+        this machine's data set and kit version (assignments.instructor.grading_environment), or fails.
         Raises GradingError when the gradebook's database cannot be reached.
         """
         self.check_gradebook()

@@ -5,12 +5,12 @@ autograde` (and formgrader's autograde button, and `python -m assignments autogr
 
 - The student's kernel starts in a scratch folder holding a copy of the regular files of the
   student's `submitted/` folder (never a link, never the notebook with the restored hidden tests),
-  jailed by `assignments.sandbox`: no network, no view of source/, grader_tests/, the gradebook or
+  jailed by `assignments.jail.sandbox`: no network, no view of source/, grader_tests/, the gradebook or
   other submissions, and CPU, memory and process limits. Nothing it writes outlives the scratch
   folder. A notebook nbgrader read through a link is not run at all.
 - Student cells, and the visible part of each test cell, run in that kernel as usual.
 - The hidden part of a test cell runs here, in the grader's process, with the notebook's names
-  (the student's functions and classes) reached through `assignments.remote` proxies. Numpy,
+  (the student's functions and classes) reached through `assignments.jail.remote` proxies. Numpy,
   builtins and the checks it uses are the grader's own, whatever the notebook changed in its kernel.
 - A cell over its time is interrupted once, and the next request waits until the kernel has
   handled that interrupt; a request that a late interrupt of the grader's still stopped is run again.
@@ -48,11 +48,12 @@ from nbgrader.preprocessors import Execute
 from threadpoolctl import threadpool_limits
 from traitlets import Bool, Integer
 
-from assignments import paths, remote
-from assignments.nbgrader_plugins import RESTORE_NOTES
+from assignments import paths
+from assignments.jail import remote
+from assignments.instructor.nbgrader_plugins import RESTORE_NOTES
 from assignments.notebooks import EXECUTION_TIMEOUT, has_code
-from assignments.sandbox import Limits
-from assignments.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
+from assignments.jail.sandbox import Limits
+from assignments.instructor.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
 
 HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
                            re.MULTILINE | re.DOTALL)
@@ -76,7 +77,7 @@ class _GraderInterrupt(KernelRefused):
 
 
 class JailedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel is started through `assignments.sandbox.sandboxed`.
+    """A kernel manager whose kernel is started through `assignments.jail.sandbox.sandboxed`.
 
     The kernel talks over `ipc://` files in the scratch folder: the jail has no network.
     """
@@ -95,7 +96,7 @@ class JailedKernelManager(AsyncKernelManager):
         # grader still runs would stop it at once. The jail dies with the grader instead.
         command.append("--IPKernelApp.parent_handle=0")
         from assignments.data import heldout_files
-        from assignments.sandbox import SandboxUnavailable, prepare_scratch, sandboxed
+        from assignments.jail.sandbox import SandboxUnavailable, prepare_scratch, sandboxed
 
         prepare_scratch(self.scratch)  # the connection file, just written, must be the kernel's to read
         try:
@@ -111,7 +112,7 @@ class JailedKernelManager(AsyncKernelManager):
 class IsolatedExecute(Execute):
     """nbgrader's Execute with a jailed kernel, hidden tests run by the grader, and fault records."""
 
-    jail = Bool(True, help="Start the student's kernel in the sandbox (assignments.sandbox).").tag(config=True)
+    jail = Bool(True, help="Start the student's kernel in the sandbox (assignments.jail.sandbox).").tag(config=True)
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU seconds the student's kernel may use in all.").tag(config=True)
     memory_bytes = Integer(Limits.memory_bytes,
                            help="Address space of the student's kernel (RLIMIT_AS).").tag(config=True)
@@ -164,7 +165,7 @@ class IsolatedExecute(Execute):
         env = _kernel_env(scratch)
         limits = None
         if self.jail:
-            from assignments.sandbox import prepare_scratch
+            from assignments.jail.sandbox import prepare_scratch
 
             limits = Limits(cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes,
                             processes=self.processes)
@@ -365,7 +366,7 @@ class IsolatedExecute(Execute):
         os.chmod(path, 0o666)
         listener.listen(1)
         listener.settimeout(0.1)
-        msg_id = self.kc.execute(f"__import__('assignments.remote').remote.serve({str(path)!r})",
+        msg_id = self.kc.execute(f"__import__('assignments.jail.remote').jail.remote.serve({str(path)!r})",
                                  silent=True, store_history=False)
         stdout, connection = io.StringIO(), None
         try:

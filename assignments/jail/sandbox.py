@@ -10,7 +10,7 @@ root, `setpriv` then runs the command as a uid of its own jail (RLIMIT_NPROC bin
 real uid 0, and counts all processes of a uid, so jails sharing `nobody` would starve each other).
 
 bubblewrap passes on no signal, so `sandboxed()` returns an argv that starts this file as a small
-forwarder, `python -I -S .../assignments/sandbox.py bwrap ...`: a SIGINT to it (or to its process
+forwarder, `python -I -S .../assignments/jail/sandbox.py bwrap ...`: a SIGINT to it (or to its process
 group) reaches the jailed command, as Jupyter's `interrupt_kernel` needs. Any signal that ends the
 forwarder (SIGTERM, SIGKILL, ...) ends the whole jail (bwrap `--die-with-parent`).
 """

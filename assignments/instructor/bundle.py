@@ -27,13 +27,12 @@ from pathlib import Path
 import nbformat
 
 from assignments import paths
-from assignments.grading import GradingError, assignment_names
-from assignments.leaks import secret_lines
+from assignments.instructor.grading import GradingError, assignment_names
+from assignments.instructor.leaks import secret_lines
 from assignments.notebooks import nbgrader_meta, read_notebook
 
-STUDENT_MODULES = ("__init__", "__main__", "allocator", "cli", "course", "data", "formats", "gradient_check",
-                   "model_io", "notebooks", "parallel", "paths", "plots", "previous", "selfcheck", "speed")
-"""The modules of `assignments` that students get; the others grade."""
+STUDENT_MODULES = tuple(sorted(p.stem for p in Path(paths.__file__).parent.glob("*.py")))
+"""The modules of `assignments` that students get: its top-level ones (`instructor` and `jail` grade)."""
 
 STUDENT_REQUIREMENTS = ("numpy", "matplotlib", "tqdm", "pooch", "mlxtend", "threadpoolctl", "nbformat",
                         "nbclient", "ipykernel", "jupyterlab", "nbgrader")
@@ -154,7 +153,7 @@ def _write_wheel(folder: Path, version: str, files: dict[str, bytes]) -> Path:
                 + "".join(f"Requires-Dist: {pins[name]}\n" for name in STUDENT_REQUIREMENTS))
     files = {**files,
              f"{dist_info}/METADATA": metadata.encode(),
-             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: assignments.bundle\n"
+             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: assignments.instructor.bundle\n"
                                    b"Root-Is-Purelib: true\nTag: py3-none-any\n",
              f"{dist_info}/entry_points.txt": b"[console_scripts]\ndlkit = assignments.cli:main\n"}
     record = [f"{path},sha256={_digest(content)},{len(content)}" for path, content in files.items()]
@@ -205,7 +204,7 @@ def bundle_leaks(folder: Path, published: list[str]) -> list[str]:
     also in what students may see anyway (the release notebooks, the student modules and the
     published solutions: `if y is None:` is no one's secret)."""
     package = Path(paths.__file__).parent
-    grader_modules = {f"assignments/{p.name}" for p in package.glob("*.py") if p.stem not in STUDENT_MODULES}
+    grader_modules = {f"assignments/{p.relative_to(package).as_posix()}" for p in package.glob("*/*.py")}
     shown = "\n".join([*(_text(p.name, p.read_bytes()) for p in paths.RELEASE_DIR.glob("*/*.ipynb")),
                        *((package / f"{module}.py").read_text() for module in STUDENT_MODULES),
                        *(_text(".ipynb", nbformat.writes(published_solution(paths.SOURCE_DIR / n / f"{n}.ipynb"))

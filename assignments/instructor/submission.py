@@ -6,8 +6,8 @@ first, and records what happened in `<course>/grading_status/<assignment>/<stude
 `autograded/`, which nbgrader deletes when a submission fails). It is a plain top-level function of
 picklable arguments, so a process pool or a Dask cluster can ship it to any machine that sees the
 course directory at the same path (which, with the kit version and data, it checks first, see
-assignments.grading_environment). One submission is graded by one process at a time
-(assignments.course_locks), and everything nbgrader starts ends with it (assignments.reaper).
+assignments.instructor.grading_environment). One submission is graded by one process at a time
+(assignments.instructor.course_locks), and everything nbgrader starts ends with it (assignments.jail.reaper).
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import psutil
 
-from assignments.course_locks import course_lock
-from assignments.grading_environment import GradingEnvironment, check_worker
-from assignments.reaper import guarded, kill_descendants
+from assignments.instructor.course_locks import course_lock
+from assignments.instructor.grading_environment import GradingEnvironment, check_worker
+from assignments.jail.reaper import guarded, kill_descendants
 
 STATUS_DIR = "grading_status"
 DEFAULT_TIME_LIMIT = 3 * 3600
@@ -124,7 +124,7 @@ def run_nbgrader(root: str | Path, args: list[str], threads: int | None = None,
     - db_url: the gradebook, handed over in the environment (DB_URL_VARIABLE), never in argv; the
       course's nbgrader_config.py must read it from there.
     - pass_fds: descriptors the run keeps open until it has ended (a course lock).
-    nbgrader runs under assignments.reaper: whatever it starts ends with it, and with us.
+    nbgrader runs under assignments.jail.reaper: whatever it starts ends with it, and with us.
     Returns the run; never raises for nbgrader's own failures.
     """
     env = dict(os.environ)
@@ -184,12 +184,12 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
     - db_url: the gradebook (nbgrader's `CourseDirectory.db_url`); default SQLite in the course.
     - time_limit: wall-time seconds for the whole submission, all attempts together.
     - threads: BLAS/OpenMP threads for the grading kernel; None: the environment's setting, or
-      one thread when it sets none (assignments.isolated_execute.one_blas_thread_unless_set).
+      one thread when it sets none (assignments.jail.isolated_execute.one_blas_thread_unless_set).
     - attempts, backoff: while the gradebook is locked or its server unreachable, try up to
       `attempts` times, waiting `backoff`, 2 `backoff`, 4 `backoff`, ... (at most MAX_WAIT) seconds,
       with jitter, in between.
     - token, environment: what the head wrote into the course and the environment it grades with
-      (assignments.grading_environment); None: not checked.
+      (assignments.instructor.grading_environment); None: not checked.
     Returns the outcome, also written to `<course>/grading_status/<assignment>/<student>.json`.
     Raises WorkerMismatch, before touching anything, when this machine does not see the head's
     course, data or kit version.
