@@ -23,7 +23,7 @@ GRADIENT_RTOL = 0.05
 """Largest difference between a directional derivative taken from the returned gradient and the
 centred difference of the loss, relative to the larger of the gradient's norm and that difference
 (so a slope near zero along a random direction is not judged by its own rounding and max-pool
-switches). Measured (tests/test_cifar10_network.py): the reference network 0.0009 (56x below),
+switches). Measured (tests/test_05_cifar10_network.py): the reference network 0.0009 (56x below),
 a network computing in float32 0.004 (12x below); mistakes 0.09 (pooling's gradient spread over
 the window) to 0.6 (ReLU mask dropped)."""
 STEP = 1e-4

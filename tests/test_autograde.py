@@ -8,7 +8,7 @@ import pytest
 from assignments.instructor.grading import Course
 from assignments.instructor.leaks import hidden_test_lines
 from assignments.notebooks import read_notebook
-from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from grader_tests.mutants.softmax import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 
 pytestmark = pytest.mark.nbgrader

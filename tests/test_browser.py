@@ -29,7 +29,7 @@ import pytest
 from assignments import paths
 from assignments.instructor.grading import Course
 from assignments.notebooks import cell_by_grade_id, read_notebook
-from grader_tests.mutants.softmax_classifier import softmax_normalised_over_batch
+from grader_tests.mutants.softmax import softmax_normalised_over_batch
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 from tests.system_tools import CHROMIUM
 

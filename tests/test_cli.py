@@ -9,7 +9,7 @@ import pytest
 
 from assignments import paths
 from assignments.cli import main
-from grader_tests.mutants.softmax_classifier import softmax_normalised_over_batch
+from grader_tests.mutants.softmax import softmax_normalised_over_batch
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from assignments.instructor.grading import Course
 from assignments.instructor.submission import read_outcome
-from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from grader_tests.mutants.softmax import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 from tests.throwaway_services import (POSTGRES_BIN, ThrowawayDaskCluster, ThrowawayPostgres, descendants,
                                       wait_until)

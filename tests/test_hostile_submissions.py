@@ -52,7 +52,7 @@ def corpus(course_root, port):
     secret_reads = [course_root / "source" / ASSIGNMENT / "01_softmax.ipynb", course_root / "gradebook.db",
                     course_root / "nbgrader_config.py", course_root / "submitted/reference/01_softmax/01_softmax.ipynb",
                     paths.SOURCE_DIR / ASSIGNMENT / "01_softmax.ipynb",
-                    paths.REPO_ROOT / "grader_tests" / "softmax_classifier.py"]
+                    paths.REPO_ROOT / "grader_tests" / "softmax.py"]
     secret_writes = [course_root / "gradebook.db", course_root / "source" / ASSIGNMENT / "01_softmax.ipynb",
                      course_root / "submitted/reference/01_softmax/01_softmax.ipynb", course_root / "planted.txt"]
     probe = hostile.PROBE_FILES.format(read=[str(p) for p in secret_reads], write=[str(p) for p in secret_writes])
@@ -245,7 +245,7 @@ def test_feedback_deletes_and_names_every_unsafe_file(graded):
     course, _ = graded
     folder = course.root / "autograded" / "gets_planted_feedback" / ASSIGNMENT
     shutil.copy(course.root / "gradebook.db", folder / "grades.db")
-    shutil.copy(paths.REPO_ROOT / "grader_tests" / "softmax_classifier.py", folder / "checks.txt")
+    shutil.copy(paths.REPO_ROOT / "grader_tests" / "softmax.py", folder / "checks.txt")
     shutil.copy(course.root / "source" / ASSIGNMENT / "01_softmax.ipynb", folder / "solution.json")
     os.symlink(course.root / "source" / ASSIGNMENT / "01_softmax.ipynb", folder / "linked.ipynb.txt")
     with pytest.raises(GradingError) as raised:

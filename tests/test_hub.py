@@ -27,7 +27,7 @@ from jupyter_client.manager import KernelManager
 from assignments import paths
 from assignments.instructor.grading import Course, GradingError
 from assignments.instructor.hub import HubCourse, _new_env, private_folder, setup_hub, write_kernelspec
-from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from grader_tests.mutants.softmax import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, with_answer
 
 CHROMIUM = Path(os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium"))

@@ -10,7 +10,7 @@ import pytest
 from assignments.cli import main
 from assignments.instructor.grading import Course, GradingError
 from assignments.instructor.lms import collect_uploads
-from grader_tests.mutants.softmax_classifier import softmax_without_max_shift
+from grader_tests.mutants.softmax import softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 
 pytestmark = pytest.mark.nbgrader

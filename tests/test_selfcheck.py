@@ -8,8 +8,8 @@ from assignments.cli import main
 from assignments.notebooks import QuestionResult, cell_by_grade_id
 from assignments.selfcheck import format_results, known_mistakes, mistake_catalogue
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants import cnn, softmax_classifier
-from grader_tests.softmax_classifier import check_softmax, check_softmax_cross_entropy_loss
+from grader_tests.mutants import cnn, softmax
+from grader_tests.softmax import check_softmax, check_softmax_cross_entropy_loss
 from tests.builders import correct_submission, graded_test_cell
 
 
@@ -29,7 +29,7 @@ def test_the_catalogue_holds_every_assignment_s_mutants():
 
 
 def test_a_hidden_check_s_message_gives_the_mutant_and_its_hint():
-    mutant = _mutant(softmax_classifier, "softmax", "no max subtraction")
+    mutant = _mutant(softmax, "softmax", "no max subtraction")
     message = _failure(check_softmax, mutant.implementation)
     assert known_mistakes(message) == [mutant]
     table = format_results([QuestionResult("test_softmax", 0, 2, message), QuestionResult("test_x", 1, 1)])
@@ -43,7 +43,7 @@ def test_a_name_several_functions_share_gives_the_failing_function_s_hint():
     # "no max subtraction" is a mistake of several functions, each with its own hint.
     shared = [m for m in mistake_catalogue() if m.name == "no max subtraction"]
     assert len({m.hint for m in shared}) == len(shared) > 1
-    mutant = _mutant(softmax_classifier, "softmax_cross_entropy", "no max subtraction")
+    mutant = _mutant(softmax, "softmax_cross_entropy", "no max subtraction")
     message = _failure(check_softmax_cross_entropy_loss, mutant.implementation)
     assert [(m.function, m.hint) for m in known_mistakes(message)] == [(mutant.function, mutant.hint)]
 

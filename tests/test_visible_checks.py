@@ -13,7 +13,7 @@ from assignments.gradient_check import gradient_error, numerical_gradient
 from assignments.notebooks import cell_by_grade_id, load_definitions, read_notebook
 from grader_tests.fully_connected import check_affine_backward
 from grader_tests.mutants.fully_connected import WorkingTwoLayerNet
-from grader_tests.softmax_classifier import check_softmax_cross_entropy_gradient, check_linear_classifier_gradients
+from grader_tests.softmax import check_softmax_cross_entropy_gradient, check_linear_classifier_gradients
 
 
 def run_visible(notebook: str, grade_id: str, **answers) -> dict:
@@ -100,7 +100,7 @@ def test_the_conv_nets_visible_gradient_check_has_a_wide_margin():
 # ------------------------------------ the kit's catalogue of correct variants passes the visible checks
 
 def _softmax_variants():
-    from tests import test_softmax_exercise as sm
+    from tests import test_01_softmax as sm
     return [(f"{name} {v.__name__}", {name: v}) for name, variants in (
         ("softmax", (sm.softmax_loops, sm.softmax_logsumexp, sm.softmax_float32_preserving,
                      sm.softmax_allocating_like_input)),
@@ -111,7 +111,7 @@ def _softmax_variants():
 
 
 def _fully_connected_variants():
-    from tests import test_fully_connected_exercise as fc
+    from tests import test_02_fully_connected as fc
     return [
         ("affine loops", {"affine_forward": fc.affine_forward_loops, "affine_backward": fc.affine_backward_loops}),
         ("affine flat cache", {"affine_forward": fc.affine_forward_flat_cache,
@@ -129,7 +129,7 @@ def _fully_connected_variants():
 
 
 def _cnn_variants():
-    from tests import test_cnn_exercise as cnn
+    from tests import test_04_cnn as cnn
     return [(name, {k: v for k, v in vars(namespace).items() if k != "ThreeLayerConvNet"})
             for name, namespace in (("loops", cnn.LOOPS), ("vectorised", cnn.VECTORISED))]
 
@@ -138,7 +138,7 @@ def _cells_using(notebook: str, names) -> list[str]:
     cells = [c for c in read_notebook(paths.RELEASE_DIR / notebook).cells
              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     return [c.metadata.nbgrader.grade_id for c in cells
-            if c.metadata.nbgrader.grade_id != "test_conv_fast_speed"  # tests/test_conv_speed.py
+            if c.metadata.nbgrader.grade_id != "test_conv_fast_speed"  # tests/test_04_cnn_speed.py
             and any(name in c.source for name in names)]
 
 

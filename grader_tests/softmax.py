@@ -19,7 +19,7 @@ from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import (Case, ContractError, GradingFailure, Mutant, check_case, close, run,
                                    tolerances)
 from grader_tests.gradients import NUMERICAL_ATOL, NUMERICAL_RTOL, adapt_mutants
-from grader_tests.mutants.softmax_classifier import MUTANTS
+from grader_tests.mutants.softmax import MUTANTS
 
 
 def softmax_cases() -> list[Case]:
@@ -250,9 +250,10 @@ def check_linear_classifier_gradients(linear_classifier_loss: Callable) -> None:
 
 # train_linear_classifier(W, b, data, ...) -> dict ---------------------------------------------------
 #
-# Behaviour through named observations (as in grader_tests/solver.py). Every scenario's trajectory
-# is independent of the shuffling order (full batch, or minibatches of identical examples), so the
-# expected values come from a plain oracle loop here, run with the *student's* linear_classifier_loss:
+# Behaviour through named observations (as in grader_tests/fully_connected_solver.py). Every
+# scenario's trajectory is independent of the shuffling order (full batch, or minibatches of
+# identical examples), so the expected values come from a plain oracle loop here, run with the
+# *student's* linear_classifier_loss:
 # a wrong loss is graded by its own checks, not a second time here.
 
 TRAIN_RTOL, TRAIN_ATOL = 1e-6, 1e-8

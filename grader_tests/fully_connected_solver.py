@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from grader_tests.checking import GradingFailure, Mutant
-from grader_tests.mutants.solver import MUTANTS
+from grader_tests.mutants.fully_connected_solver import MUTANTS
 
 NUM_TRAIN, NUM_VAL, NUM_CLASSES, BATCH_SIZE, NUM_EPOCHS = 10, 6, 3, 4, 3
 LEARNING_RATE, LR_DECAY = 0.1, 0.5

@@ -8,8 +8,8 @@ import pytest
 from tqdm.auto import tqdm
 
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants.softmax_classifier import MUTANTS, _reference_linear_loss, train_correctly
-from grader_tests.softmax_classifier import (
+from grader_tests.mutants.softmax import MUTANTS, _reference_linear_loss, train_correctly
+from grader_tests.softmax import (
     check_train_linear_classifier,
     expected_training,
     training_scenarios,

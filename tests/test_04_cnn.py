@@ -604,7 +604,7 @@ def test_the_tie_check_names_a_catalogued_mistake():
 # ------------------------------------------------------------------------------- the speed check
 
 
-# The timing itself, under load and across processes: tests/test_conv_speed.py.
+# The timing itself, under load and across processes: tests/test_04_cnn_speed.py.
 
 
 def test_a_fast_but_wrong_pair_fails_on_correctness_before_timing():

@@ -5,8 +5,8 @@ import pytest
 from scipy.special import logsumexp
 
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants.softmax_classifier import MUTANTS
-from grader_tests.softmax_classifier import check_softmax, softmax_cases
+from grader_tests.mutants.softmax import MUTANTS
+from grader_tests.softmax import check_softmax, softmax_cases
 
 
 def test_reference_solution_passes(reference_01):
@@ -87,7 +87,7 @@ def test_failure_message_shows_input_expected_and_returned():
 
 from scipy.special import log_softmax  # noqa: E402
 
-from grader_tests.softmax_classifier import (  # noqa: E402
+from grader_tests.softmax import (  # noqa: E402
     check_linear_classifier_gradients,
     check_linear_classifier_loss,
     check_softmax_cross_entropy,

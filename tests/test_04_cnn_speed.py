@@ -20,7 +20,7 @@ from assignments.notebooks import cell_by_grade_id, read_notebook
 from assignments.speed import best_times, conv_speedup, cpu_seconds, cpu_time_visible, output_loop_seconds
 from grader_tests import cnn
 from grader_tests.checking import GradingFailure
-from tests.test_cnn_exercise import (conv_backward_loops, conv_backward_windows, conv_forward_loops,
+from tests.test_04_cnn import (conv_backward_loops, conv_backward_windows, conv_forward_loops,
                                      conv_forward_windows)
 
 BUSY = "while True: pass"
@@ -55,7 +55,7 @@ def kernel_process(tmp_path):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(1)
-    code = ("import sys; from assignments.jail import remote; import tests.test_cnn_exercise as t; "
+    code = ("import sys; from assignments.jail import remote; import tests.test_04_cnn as t; "
             "remote.serve(sys.argv[1], {n: getattr(t, n) for n in dir(t) if n.startswith('conv_')})")
     process = subprocess.Popen([sys.executable, "-c", code, path], cwd=paths.REPO_ROOT)
     listener.settimeout(60)

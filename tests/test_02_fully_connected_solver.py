@@ -9,8 +9,8 @@ from assignments import paths
 from assignments.jail import remote
 from assignments.notebooks import load_definitions
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants.solver import MUTANTS, WorkingSolver
-from grader_tests.solver import check_solver
+from grader_tests.mutants.fully_connected_solver import MUTANTS, WorkingSolver
+from grader_tests.fully_connected_solver import check_solver
 
 NOTEBOOK = "02_fully_connected/02_fully_connected.ipynb"
 
