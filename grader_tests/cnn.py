@@ -47,7 +47,7 @@ from grader_tests.gradients import (
     with_line,
 )
 from grader_tests.networks import STD_RTOL, net_probe
-from grader_tests.mutants.cnn import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
+from grader_tests.mutants.cnn import MUTANTS, WORKING
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 """For float32 cases whose outputs are sums of a few dozen products of unit-scale numbers."""
@@ -176,7 +176,7 @@ def check_conv_backward(conv_forward: Callable, conv_backward: Callable,
     are accepted too (that forward is graded by its own check).
     """
     forward_name = name.replace("backward", "forward")
-    mutant_forward = FORWARD_OF_BACKWARD_MUTANTS.get(name, FORWARD_OF_BACKWARD_MUTANTS["conv_backward_naive"])
+    mutant_forward = WORKING.get(forward_name, WORKING["conv_forward_naive"])
     for case in conv_backward_cases():
         check_backward(name, conv_forward, conv_backward, case, forward_name=forward_name,
                        wrt=("x", "w", "b"), mutants=MUTANTS, mutant_forward=mutant_forward)
@@ -403,7 +403,7 @@ def check_max_pool_backward(max_pool_forward: Callable, max_pool_backward: Calla
     of each window's gradient to its maximal elements is accepted.
     """
     forward_name = name.replace("backward", "forward")
-    mutant_forward = FORWARD_OF_BACKWARD_MUTANTS["max_pool_backward_naive"]
+    mutant_forward = WORKING["max_pool_forward_naive"]
     for case in max_pool_backward_cases():
         check_backward(name, max_pool_forward, max_pool_backward, case, forward_name=forward_name,
                        wrt=("x",), mutants=MUTANTS, mutant_forward=mutant_forward)
@@ -444,7 +444,7 @@ def check_avg_pool_backward(avg_pool_forward: Callable, avg_pool_backward: Calla
     for case in avg_pool_backward_cases():
         check_backward(name, avg_pool_forward, avg_pool_backward, case, forward_name=forward_name,
                        wrt=("x",), mutants=MUTANTS,
-                       mutant_forward=FORWARD_OF_BACKWARD_MUTANTS["avg_pool_backward"])
+                       mutant_forward=WORKING["avg_pool_forward"])
 
 
 # -------------------------------------------------------------------------- spatial batch norm
@@ -595,7 +595,7 @@ def check_spatial_batchnorm_backward(spatial_batchnorm_forward: Callable,
     for case in spatial_batchnorm_backward_cases():
         check_backward(name, spatial_batchnorm_forward, spatial_batchnorm_backward, case,
                        forward_name=forward_name, wrt=("x", "gamma", "beta"), mutants=MUTANTS,
-                       mutant_forward=FORWARD_OF_BACKWARD_MUTANTS["spatial_batchnorm_backward"])
+                       mutant_forward=WORKING["spatial_batchnorm_forward"])
 
 
 # ----------------------------------------------------------------------------------- fast speed

@@ -31,7 +31,7 @@ from grader_tests.gradients import (
     split_pair,
 )
 from grader_tests.networks import STD_RTOL, net_probe
-from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
+from grader_tests.mutants.fully_connected import MUTANTS, WORKING
 
 # ---------------------------------------------------------------------------------------- affine
 
@@ -95,7 +95,7 @@ def check_affine_backward(affine_forward: Callable, affine_backward: Callable) -
     for case in affine_backward_cases():
         check_backward("affine_backward", affine_forward, affine_backward, case,
                        forward_name="affine_forward", wrt=("x", "w", "b"), mutants=MUTANTS,
-                       mutant_forward=FORWARD_OF_BACKWARD_MUTANTS["affine_backward"])
+                       mutant_forward=WORKING["affine_forward"])
 
 
 # ------------------------------------------------------------------------------------------ relu
@@ -144,7 +144,7 @@ def check_relu_backward(relu_forward: Callable, relu_backward: Callable) -> None
     for case in relu_backward_cases():
         check_backward("relu_backward", relu_forward, relu_backward, case,
                        forward_name="relu_forward", wrt=("x",), mutants=MUTANTS,
-                       mutant_forward=FORWARD_OF_BACKWARD_MUTANTS["relu_backward"], numerical=False)
+                       mutant_forward=WORKING["relu_forward"], numerical=False)
 
 
 # ---------------------------------------------------------------------------------- softmax_loss

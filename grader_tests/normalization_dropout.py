@@ -43,7 +43,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
-from grader_tests.mutants.normalization_dropout import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
+from grader_tests.mutants.normalization_dropout import MUTANTS, WORKING
 
 EPS, MOMENTUM = 1e-5, 0.9
 """The contract's defaults for bn_param and ln_param."""
@@ -195,7 +195,7 @@ def _check_normalization_backward(name: str, forward_name: str, forward: Callabl
     for case in cases:
         check_backward(name, forward, backward, case, forward_name=forward_name,
                        wrt=("x", "gamma", "beta"), mutants=MUTANTS,
-                       mutant_forward=FORWARD_OF_BACKWARD_MUTANTS[name])
+                       mutant_forward=WORKING[forward_name])
 
 
 def check_batchnorm_backward(batchnorm_forward: Callable, batchnorm_backward: Callable) -> None:
@@ -431,7 +431,7 @@ def check_dropout_backward(dropout_forward: Callable, dropout_backward: Callable
     """dropout_backward(dout, cache) -> dx on the cache of the student's own dropout_forward: the
     gradient flows through the units that forward kept, by the factor it applied; dout unchanged."""
     mutants = adapt_mutants(MUTANTS, "dropout_backward",
-                            _dropout_backward_probe(FORWARD_OF_BACKWARD_MUTANTS["dropout_backward"]))
+                            _dropout_backward_probe(WORKING["dropout_forward"]))
     for case in dropout_backward_cases():
         forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
         require_forward_runs("dropout_backward", _keeping_random_state(dropout_forward),

@@ -1,13 +1,15 @@
-"""Shared fixtures: every assignment's reference solution and released stubs, loaded as modules, and
-one audited run of each reference notebook."""
+"""Shared fixtures: the reference solution and released stubs of the assignment a test module is
+named after, loaded as modules, and one audited run of each reference notebook."""
 import os
 
 import numpy  # noqa: F401  (loaded before the line below: this process keeps its BLAS threads)
 import pytest
 
 from assignments import paths
-from assignments.notebooks import load_definitions, read_notebook
+from assignments.notebooks import read_notebook
 from assignments.instructor.submission import BLAS_THREAD_VARIABLES
+from grader_tests.registry import ASSIGNMENTS
+from tests import notebook_definitions
 from tests.audited_run import execute_audited
 from tests.system_tools import all_tools_present, missing_tools
 
@@ -48,48 +50,22 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=rank)
 
 
-def _definitions(directory, assignment):
-    return load_definitions(directory / assignment / f"{assignment}.ipynb")
+def _assignment_of(request) -> str:
+    """The assignment a kit test module is named after: tests/test_02_... -> "02_fully_connected"."""
+    number = request.module.__name__.rsplit(".", 1)[-1].split("_")[1]
+    return next(name for name in ASSIGNMENTS if name.startswith(f"{number}_"))
 
 
-@pytest.fixture(scope="session")
-def reference_01():
-    return _definitions(paths.SOURCE_DIR, "01_softmax")
+@pytest.fixture
+def reference(request):
+    """The definitions of the reference solution of the module's assignment."""
+    return notebook_definitions.reference(_assignment_of(request))
 
 
-@pytest.fixture(scope="session")
-def released_01():
-    return _definitions(paths.RELEASE_DIR, "01_softmax")
-
-
-@pytest.fixture(scope="session")
-def reference_02():
-    return _definitions(paths.SOURCE_DIR, "02_fully_connected")
-
-
-@pytest.fixture(scope="session")
-def released_02():
-    return _definitions(paths.RELEASE_DIR, "02_fully_connected")
-
-
-@pytest.fixture(scope="session")
-def reference_03():
-    return _definitions(paths.SOURCE_DIR, "03_normalization_dropout")
-
-
-@pytest.fixture(scope="session")
-def released_03():
-    return _definitions(paths.RELEASE_DIR, "03_normalization_dropout")
-
-
-@pytest.fixture(scope="session")
-def reference_04():
-    return _definitions(paths.SOURCE_DIR, "04_cnn")
-
-
-@pytest.fixture(scope="session")
-def released_04():
-    return _definitions(paths.RELEASE_DIR, "04_cnn")
+@pytest.fixture
+def released(request):
+    """The definitions of the released stubs of the module's assignment."""
+    return notebook_definitions.released(_assignment_of(request))
 
 
 @pytest.fixture(scope="session")

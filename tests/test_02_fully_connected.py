@@ -1,8 +1,7 @@
-"""Exercise 02 fully-connected networks: the hidden checks pass the reference solution and correct
-variants, fail the released stubs, name every catalogued mistake, and use sound oracles."""
+"""Exercise 02 fully-connected networks, beyond the shared tests of
+tests/test_exercise_contracts.py (reference passes, stub fails, each catalogued mistake named):
+correct variants pass, and the oracles are sound."""
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,14 +11,9 @@ from assignments.gradient_check import numerical_gradient, numerical_gradient_ar
 from grader_tests import fully_connected as fc
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants.fully_connected import (
-    FORWARD_OF_BACKWARD_MUTANTS,
     MUTANTS,
-    WorkingFullyConnectedNet,
-    WorkingTwoLayerNet,
-    affine_forward_caching_inputs,
     relu_forward_caching_input,
 )
-
 
 
 # ---------------------------------------------------------------- correct implementations, various
@@ -231,89 +225,10 @@ class FullyConnectedNetFromLayers:
         return _layers_loss(self.params, self.num_layers, X, y, self.reg, self.dtype)
 
 
-CHECKS = {
-    "affine_forward": lambda m: fc.check_affine_forward(m.affine_forward),
-    "affine_backward": lambda m: fc.check_affine_backward(m.affine_forward, m.affine_backward),
-    "relu_forward": lambda m: fc.check_relu_forward(m.relu_forward),
-    "relu_backward": lambda m: fc.check_relu_backward(m.relu_forward, m.relu_backward),
-    "softmax_loss": lambda m: fc.check_softmax_loss(m.softmax_loss),
-    "sgd": lambda m: fc.check_sgd(m.sgd),
-    "sgd_momentum": lambda m: fc.check_sgd_momentum(m.sgd_momentum),
-    "rmsprop": lambda m: fc.check_rmsprop(m.rmsprop),
-    "adam": lambda m: fc.check_adam(m.adam),
-    "TwoLayerNet": lambda m: fc.check_two_layer_net(m.TwoLayerNet),
-    "FullyConnectedNet": lambda m: fc.check_fully_connected_net(m.FullyConnectedNet),
-}
-
-
-Module = SimpleNamespace  # stands in for a notebook's namespace
-
-
 # ------------------------------------------------------------------------------- the notebooks
 
 
-@pytest.mark.parametrize("function", CHECKS)
-def test_reference_solution_passes(reference_02, function):
-    CHECKS[function](reference_02)
-
-
-@pytest.mark.parametrize("function", CHECKS)
-def test_released_stub_fails(reference_02, released_02, function):
-    # A backward stub is graded with the reference forward, so that its own stub is what fails.
-    mixed = Module(**{**vars(released_02), "affine_forward": reference_02.affine_forward,
-                      "relu_forward": reference_02.relu_forward})
-    namespace = mixed if function.endswith("backward") else released_02
-    with pytest.raises(GradingFailure, match=f"{function} raised NotImplementedError"):
-        CHECKS[function](namespace)
-
-
-def test_backward_with_a_stub_forward_says_to_fix_the_forward(released_02, reference_02):
-    with pytest.raises(GradingFailure) as failure:
-        fc.check_affine_backward(released_02.affine_forward, reference_02.affine_backward)
-    message = str(failure.value)
-    assert "affine_forward raised NotImplementedError" in message
-    assert "fix affine_forward first" in message
-
-
 # ---------------------------------------------------------------------------------- the mutants
-
-
-def _check_mutant(mutant):
-    if mutant.function.endswith("backward"):
-        forward = FORWARD_OF_BACKWARD_MUTANTS[mutant.function]
-        namespace = Module(**{mutant.function.replace("backward", "forward"): forward,
-                              mutant.function: mutant.implementation})
-    else:
-        namespace = Module(**{mutant.function: mutant.implementation})
-    CHECKS[mutant.function](namespace)
-
-
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.function}: {m.name}")
-def test_each_mutant_fails_with_its_name(mutant):
-    with pytest.raises(GradingFailure) as failure:
-        _check_mutant(mutant)
-    message = str(failure.value)
-    assert message.startswith(f"{mutant.function} ")
-    assert f"known mistake: {mutant.name}." in message
-
-
-def test_mutant_names_are_unique_per_function():
-    names = [(m.function, m.name) for m in MUTANTS]
-    assert len(names) == len(set(names))
-    assert {m.function for m in MUTANTS} == set(CHECKS)
-
-
-def test_the_mutants_working_bases_pass():
-    def affine_backward(dout, cache):
-        x, w, _ = cache
-        return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout.sum(0)
-
-    fc.check_affine_forward(affine_forward_caching_inputs)
-    fc.check_affine_backward(affine_forward_caching_inputs, affine_backward)
-    fc.check_relu_forward(relu_forward_caching_input)
-    fc.check_relu_backward(relu_forward_caching_input, lambda dout, x: dout * (x > 0))
-    fc.check_two_layer_net(WorkingTwoLayerNet)
-    fc.check_fully_connected_net(WorkingFullyConnectedNet)
 
 
 # ------------------------------------------------------------ correct but different, accepted
@@ -497,13 +412,6 @@ def test_an_optimizer_that_changes_dw_fails():
 
     with pytest.raises(GradingFailure, match="modified its input dw in place"):
         fc.check_sgd(sgd_scaling_dw)
-
-
-def test_network_checks_leave_the_global_random_state_alone():
-    state = np.random.get_state()
-    fc.check_two_layer_net(WorkingTwoLayerNet)
-    after = np.random.get_state()
-    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
 
 
 def test_no_warning_leaks_from_a_failing_check(recwarn):

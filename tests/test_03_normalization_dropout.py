@@ -1,8 +1,7 @@
-"""Exercise 03 batch norm, layer norm and dropout: the hidden checks pass the reference solution and
-correct variants, fail the released stubs, name every catalogued mistake, and use sound oracles."""
+"""Exercise 03 batch norm, layer norm and dropout, beyond the shared tests of
+tests/test_exercise_contracts.py (reference passes, stub fails, each catalogued mistake named):
+correct variants pass, and the oracles are sound."""
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,36 +11,11 @@ from assignments.previous import fully_connected as previous
 from grader_tests import normalization_dropout as nd
 from grader_tests.checking import GradingFailure
 from grader_tests.mutants.normalization_dropout import (
-    FORWARD_OF_BACKWARD_MUTANTS,
     MUTANTS,
-    WorkingFullyConnectedNet,
-    batchnorm_forward_caching,
     batchnorm_forward_eps_ignored,
-    dropout_forward_caching,
     layernorm_forward_caching,
     _normalization_backward,
 )
-
-
-
-CHECKS = {
-    "batchnorm_forward": lambda m: nd.check_batchnorm_forward(m.batchnorm_forward),
-    "batchnorm_backward": lambda m: nd.check_batchnorm_backward(m.batchnorm_forward, m.batchnorm_backward),
-    "batchnorm_backward_alt": lambda m: nd.check_batchnorm_backward_alt(m.batchnorm_forward,
-                                                                        m.batchnorm_backward_alt),
-    "layernorm_forward": lambda m: nd.check_layernorm_forward(m.layernorm_forward),
-    "layernorm_backward": lambda m: nd.check_layernorm_backward(m.layernorm_forward, m.layernorm_backward),
-    "dropout_forward": lambda m: nd.check_dropout_forward(m.dropout_forward),
-    "dropout_backward": lambda m: nd.check_dropout_backward(m.dropout_forward, m.dropout_backward),
-    # one function, two graded test cells
-    "FullyConnectedNet": lambda m: (nd.check_fully_connected_net_normalization(m.FullyConnectedNet),
-                                    nd.check_fully_connected_net_dropout(m.FullyConnectedNet)),
-}
-FORWARD_OF = {"batchnorm_backward": "batchnorm_forward", "batchnorm_backward_alt": "batchnorm_forward",
-              "layernorm_backward": "layernorm_forward", "dropout_backward": "dropout_forward"}
-
-
-Module = SimpleNamespace  # stands in for a notebook's namespace
 
 
 # ---------------------------------------------------------------- correct implementations, various
@@ -230,71 +204,12 @@ class FullyConnectedNetVariant:
 # ------------------------------------------------------------------------------- the notebooks
 
 
-@pytest.mark.parametrize("function", CHECKS)
-def test_reference_solution_passes(reference_03, function):
-    CHECKS[function](reference_03)
-
-
-@pytest.mark.parametrize("function", CHECKS)
-def test_released_stub_fails(reference_03, released_03, function):
-    # A backward stub is graded with the reference forward, so that its own stub is what fails.
-    forwards = {name: getattr(reference_03, name) for name in set(FORWARD_OF.values())}
-    namespace = Module(**{**vars(released_03), **forwards}) if function in FORWARD_OF else released_03
-    with pytest.raises(GradingFailure, match=f"{function} raised NotImplementedError"):
-        CHECKS[function](namespace)
-
-
-@pytest.mark.parametrize("function", ["batchnorm_backward", "layernorm_backward", "dropout_backward"])
-def test_backward_with_a_stub_forward_says_to_fix_the_forward(released_03, reference_03, function):
-    forward = FORWARD_OF[function]
-    namespace = Module(**{forward: getattr(released_03, forward), function: getattr(reference_03, function)})
-    with pytest.raises(GradingFailure) as failure:
-        CHECKS[function](namespace)
-    message = str(failure.value)
-    assert f"{forward} raised NotImplementedError" in message
-    assert f"fix {forward} first" in message
-
-
-def test_the_notebook_builds_on_assignment_02(reference_03):
-    assert reference_03.affine_forward is previous.affine_forward
-    assert reference_03.Solver is previous.Solver
+def test_the_notebook_builds_on_assignment_02(reference):
+    assert reference.affine_forward is previous.affine_forward
+    assert reference.Solver is previous.Solver
 
 
 # ---------------------------------------------------------------------------------- the mutants
-
-
-def _check_mutant(mutant):
-    if mutant.function in FORWARD_OF:
-        namespace = Module(**{FORWARD_OF[mutant.function]: FORWARD_OF_BACKWARD_MUTANTS[mutant.function],
-                              mutant.function: mutant.implementation})
-    else:
-        namespace = Module(**{mutant.function: mutant.implementation})
-    CHECKS[mutant.function](namespace)
-
-
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.function}: {m.name}")
-def test_each_mutant_fails_with_its_name(mutant):
-    with pytest.raises(GradingFailure) as failure:
-        _check_mutant(mutant)
-    message = str(failure.value)
-    assert message.startswith(f"{mutant.function} ")
-    assert f"known mistake: {mutant.name}." in message
-
-
-def test_mutant_names_are_unique_per_function():
-    names = [(m.function, m.name) for m in MUTANTS]
-    assert len(names) == len(set(names))
-    assert {m.function for m in MUTANTS} == set(CHECKS)
-
-
-def test_the_mutants_working_bases_pass():
-    nd.check_batchnorm_forward(batchnorm_forward_caching)
-    nd.check_layernorm_forward(layernorm_forward_caching)
-    nd.check_dropout_forward(dropout_forward_caching)
-    nd.check_dropout_backward(dropout_forward_caching, lambda dout, cache: dout * cache[2] / cache[1]
-                              if cache[0] == "train" else dout)
-    nd.check_fully_connected_net_normalization(WorkingFullyConnectedNet)
-    nd.check_fully_connected_net_dropout(WorkingFullyConnectedNet)
 
 
 # ------------------------------------------------------------ correct but different, accepted
@@ -307,9 +222,9 @@ def test_correct_batchnorm_variants_pass(backward):
     nd.check_batchnorm_backward_alt(batchnorm_forward_sum_of_squares, backward)
 
 
-def test_the_alt_formula_is_a_correct_batchnorm_backward(reference_03):
-    nd.check_batchnorm_backward(reference_03.batchnorm_forward, reference_03.batchnorm_backward_alt)
-    nd.check_batchnorm_forward(lambda *args: list(reference_03.batchnorm_forward(*args)))
+def test_the_alt_formula_is_a_correct_batchnorm_backward(reference):
+    nd.check_batchnorm_backward(reference.batchnorm_forward, reference.batchnorm_backward_alt)
+    nd.check_batchnorm_forward(lambda *args: list(reference.batchnorm_forward(*args)))
 
 
 def test_correct_layernorm_variant_passes():
@@ -344,24 +259,24 @@ def test_a_backward_consistent_with_its_own_wrong_forward_passes():
                                 lambda dout, cache: _normalization_backward(dout, cache, axis=0))
 
 
-def test_a_backward_matching_neither_oracle_says_so(reference_03):
+def test_a_backward_matching_neither_oracle_says_so(reference):
     def doubled_dbeta(dout, cache):
-        dx, dgamma, dbeta = reference_03.batchnorm_backward(dout, cache)
+        dx, dgamma, dbeta = reference.batchnorm_backward(dout, cache)
         return dx, dgamma, 2 * dbeta
 
     with pytest.raises(GradingFailure) as failure:
-        nd.check_batchnorm_backward(reference_03.batchnorm_forward, doubled_dbeta)
+        nd.check_batchnorm_backward(reference.batchnorm_forward, doubled_dbeta)
     message = str(failure.value)
     assert "The parts that differ: dbeta." in message
     assert "do not match numerical gradients of your own batchnorm_forward on this input either" in message
     assert "known mistake" not in message
 
 
-def test_network_gradients_are_also_compared_with_the_networks_own_loss(reference_03):
+def test_network_gradients_are_also_compared_with_the_networks_own_loss(reference):
     loss_case = next(c for c in nd.fully_connected_net_normalization_cases() if c.extra["kind"] == "loss")
-    assert nd._consistent_with_own_loss(reference_03.FullyConnectedNet, loss_case)
+    assert nd._consistent_with_own_loss(reference.FullyConnectedNet, loss_case)
 
-    class HalfGradient(reference_03.FullyConnectedNet):
+    class HalfGradient(reference.FullyConnectedNet):
         def loss(self, X, y=None):
             result = super().loss(X, y)
             if y is None:
@@ -502,16 +417,6 @@ def test_a_forward_that_does_not_keep_running_averages_is_told_so():
 
     with pytest.raises(GradingFailure, match=r"must keep bn_param\['running_mean'\]"):
         nd.check_batchnorm_forward(stateless)
-
-
-def test_dropout_checks_leave_the_global_random_state_alone(reference_03):
-    np.random.seed(1234)
-    state = np.random.get_state()
-    nd.check_dropout_forward(reference_03.dropout_forward)
-    nd.check_dropout_backward(reference_03.dropout_forward, reference_03.dropout_backward)
-    nd.check_fully_connected_net_dropout(reference_03.FullyConnectedNet)
-    after = np.random.get_state()
-    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
 
 
 def test_no_warning_leaks_from_a_failing_check(recwarn):

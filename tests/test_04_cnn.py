@@ -1,7 +1,7 @@
-"""Exercise 04 convolutional networks: the hidden checks pass the reference solution and correct
-variants (loops and vectorised, with different caches), fail the released stubs and stub
-functions, name every catalogued mistake, accept every valid max-pool routing of tied maxima,
-time the fast convolution fairly, and use sound oracles."""
+"""Exercise 04 convolutional networks, beyond the shared tests of
+tests/test_exercise_contracts.py (reference passes, stub fails, each catalogued mistake named):
+correct variants pass (loops and vectorised, with different caches), every valid max-pool
+routing of tied maxima is accepted, no mistake raises, and the oracles are sound."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -14,24 +14,15 @@ from assignments.gradient_check import numerical_gradient, numerical_gradient_ar
 from grader_tests import cnn
 from grader_tests.checking import GradingFailure, run
 from grader_tests.gradients import backward_through, forward_output
+from grader_tests.registry import ASSIGNMENTS
 from grader_tests.mutants.cnn import (
     CONV_BACKWARDS,
     CONV_FORWARDS,
-    FORWARD_OF_BACKWARD_MUTANTS,
+    WORKING,
     MUTANTS,
     WorkingThreeLayerConvNet,
-    avg_pool_forward_caching_inputs,
-    conv_forward_caching_inputs,
     max_pool_forward_caching_inputs,
-    spatial_batchnorm_forward_caching_inputs,
 )
-
-
-
-def _require(module, *names):
-    """Fail (never skip) when the notebook no longer defines a function the contract names."""
-    missing = [n for n in names if not hasattr(module, n)]
-    assert not missing, f"{module.__file__} does not define {', '.join(missing)} (renamed or deleted?)"
 
 
 # ------------------------------------------------------------------ correct implementations: loops
@@ -342,38 +333,10 @@ class ThreeLayerConvNetFromLayers:
 
 # ------------------------------------------------------------------------------------ the checks
 
-CHECKS = {
-    **{name: (lambda name: lambda m: cnn.check_conv_forward(getattr(m, name), name=name))(name)
-       for name in CONV_FORWARDS},
-    **{name: (lambda name, forward: lambda m: cnn.check_conv_backward(
-        getattr(m, forward), getattr(m, name), name=name))(name, forward)
-       for forward, name in zip(CONV_FORWARDS, CONV_BACKWARDS)},
-    "max_pool_forward_naive": lambda m: cnn.check_max_pool_forward(m.max_pool_forward_naive),
-    "max_pool_backward_naive": lambda m: cnn.check_max_pool_backward(m.max_pool_forward_naive,
-                                                                     m.max_pool_backward_naive),
-    "avg_pool_forward": lambda m: cnn.check_avg_pool_forward(m.avg_pool_forward),
-    "avg_pool_backward": lambda m: cnn.check_avg_pool_backward(m.avg_pool_forward, m.avg_pool_backward),
-    "spatial_batchnorm_forward": lambda m: cnn.check_spatial_batchnorm_forward(m.spatial_batchnorm_forward),
-    "spatial_batchnorm_backward": lambda m: cnn.check_spatial_batchnorm_backward(
-        m.spatial_batchnorm_forward, m.spatial_batchnorm_backward),
-    "ThreeLayerConvNet": lambda m: cnn.check_three_layer_conv_net(m.ThreeLayerConvNet),
-}
-
-FORWARD_OF = {"conv_backward_naive": "conv_forward_naive", "conv_backward_fast": "conv_forward_fast",
-              "max_pool_backward_naive": "max_pool_forward_naive", "avg_pool_backward": "avg_pool_forward",
-              "spatial_batchnorm_backward": "spatial_batchnorm_forward"}
-
+CHECKS = {q.function: q for q in ASSIGNMENTS["04_cnn"].questions if q.names_mistakes}
+"""The check of each graded function (the registry's), which names its catalogued mistakes."""
 
 Module = SimpleNamespace  # stands in for a notebook's namespace
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError()
-
-
-class StubNet:
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError()
 
 
 LOOPS = Module(conv_forward_naive=conv_forward_loops, conv_backward_naive=conv_backward_loops,
@@ -394,42 +357,8 @@ VECTORISED = Module(conv_forward_naive=conv_forward_im2col, conv_backward_naive=
                     spatial_batchnorm_backward=spatial_batchnorm_backward_graph,
                     ThreeLayerConvNet=WorkingThreeLayerConvNet)
 
-STUBS = Module(**{name: _stub for name in CHECKS if name != "ThreeLayerConvNet"}, ThreeLayerConvNet=StubNet)
-
 
 # ------------------------------------------------------------------------------- the notebooks
-
-
-@pytest.mark.parametrize("function", CHECKS)
-def test_reference_solution_passes(reference_04, function):
-    _require(reference_04, function, FORWARD_OF.get(function, function))
-    CHECKS[function](reference_04)
-
-
-@pytest.mark.parametrize("function", CHECKS)
-def test_released_stub_fails(reference_04, released_04, function):
-    _require(released_04, function)
-    forward = FORWARD_OF.get(function)
-    if forward is not None:  # a backward stub is graded with the reference forward
-        _require(reference_04, forward)
-        namespace = Module(**{forward: getattr(reference_04, forward),
-                              function: getattr(released_04, function)})
-    else:
-        namespace = released_04
-    with pytest.raises(GradingFailure, match=f"{function} raised NotImplementedError"):
-        CHECKS[function](namespace)
-
-
-def test_reference_fast_convolution_is_fast(reference_04):
-    _require(reference_04, "conv_forward_fast", "conv_backward_fast")
-    ratio = cnn.check_conv_fast_speed(reference_04.conv_forward_fast, reference_04.conv_backward_fast)
-    assert ratio >= cnn.SPEED_RATIO_REQUIRED
-
-
-def test_released_fast_convolution_stub_fails_the_speed_check(released_04):
-    _require(released_04, "conv_forward_fast", "conv_backward_fast")
-    with pytest.raises(GradingFailure, match="raised NotImplementedError"):
-        cnn.check_conv_fast_speed(released_04.conv_forward_fast, released_04.conv_backward_fast)
 
 
 # ------------------------------------------------------------------ correct variants and stubs
@@ -438,49 +367,10 @@ def test_released_fast_convolution_stub_fails_the_speed_check(released_04):
 @pytest.mark.parametrize("function", CHECKS)
 @pytest.mark.parametrize("namespace", [LOOPS, VECTORISED], ids=["loops", "vectorised"])
 def test_correct_implementations_pass(namespace, function):
-    CHECKS[function](namespace)
-
-
-@pytest.mark.parametrize("function", CHECKS)
-def test_stubs_fail(function):
-    forward = FORWARD_OF.get(function)
-    namespace = Module(**{**vars(STUBS), forward: getattr(LOOPS, forward)}) if forward else STUBS
-    with pytest.raises(GradingFailure, match=f"{function} raised NotImplementedError"):
-        CHECKS[function](namespace)
-
-
-def test_a_backward_with_a_stub_forward_says_to_fix_the_forward():
-    with pytest.raises(GradingFailure) as failure:
-        cnn.check_conv_backward(_stub, conv_backward_loops, name="conv_backward_fast")
-    message = str(failure.value)
-    assert "conv_forward_fast raised NotImplementedError" in message
-    assert "fix conv_forward_fast first" in message
+    CHECKS[function].grade(namespace)
 
 
 # ---------------------------------------------------------------------------------- the mutants
-
-
-def _mutant_namespace(mutant):
-    forward = FORWARD_OF.get(mutant.function)
-    definitions = {mutant.function: mutant.implementation}
-    if forward is not None:
-        definitions[forward] = FORWARD_OF_BACKWARD_MUTANTS[mutant.function]
-    return Module(**definitions)
-
-
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"{m.function}: {m.name}")
-def test_each_mutant_fails_with_its_name(mutant):
-    with pytest.raises(GradingFailure) as failure:
-        CHECKS[mutant.function](_mutant_namespace(mutant))
-    message = str(failure.value)
-    assert message.startswith(f"{mutant.function} ")
-    assert f"known mistake: {mutant.name}." in message
-
-
-def test_mutant_names_are_unique_per_function_and_cover_every_check():
-    names = [(m.function, m.name) for m in MUTANTS]
-    assert len(names) == len(set(names))
-    assert {m.function for m in MUTANTS} == set(CHECKS)
 
 
 def test_conv_mistakes_are_catalogued_for_the_naive_and_the_fast_pair_alike():
@@ -492,7 +382,7 @@ def test_conv_mistakes_are_catalogued_for_the_naive_and_the_fast_pair_alike():
 def _probe_cases(function):
     """(adapter turning an implementation into the checked function, cases) of each checked function."""
     base = function.replace("_fast", "_naive")
-    forward = FORWARD_OF.get(function)
+    forward = next(iter(CHECKS[function].uses), None)
     if function == "spatial_batchnorm_forward":
         return [(cnn._bn_probe(function), case) for case in cnn.spatial_batchnorm_forward_cases()]
     if function == "ThreeLayerConvNet":
@@ -505,7 +395,7 @@ def _probe_cases(function):
              "spatial_batchnorm_backward": cnn.spatial_batchnorm_backward_cases}[base]()
     if forward is None:
         return [(lambda f: forward_output(f, function), case) for case in cases]
-    mutant_forward = FORWARD_OF_BACKWARD_MUTANTS[function]
+    mutant_forward = WORKING[forward]
     return [(lambda b: backward_through(mutant_forward, b, forward), case) for case in cases]
 
 
@@ -516,21 +406,6 @@ def test_no_mutant_raises_on_any_case(function):
         for mutant in (m for m in MUTANTS if m.function == function):
             outcome = run(adapter(mutant.implementation), case.inputs)
             assert outcome.error is None, f"{mutant.name} raised {outcome.error!r} on {case.description}"
-
-
-def test_the_mutants_working_bases_pass():
-    def conv_backward(dout, cache):
-        return conv_backward_loops(dout, cache)
-
-    cnn.check_conv_forward(conv_forward_caching_inputs, name="conv_forward_fast")
-    cnn.check_conv_backward(conv_forward_caching_inputs, conv_backward, name="conv_backward_fast")
-    cnn.check_max_pool_forward(max_pool_forward_caching_inputs)
-    cnn.check_max_pool_backward(max_pool_forward_caching_inputs, max_pool_backward_first_max)
-    cnn.check_avg_pool_forward(avg_pool_forward_caching_inputs)
-    cnn.check_avg_pool_backward(avg_pool_forward_caching_inputs,
-                                lambda dout, cache: avg_pool_backward_loops(dout, (cache[0].shape, cache[1])))
-    cnn.check_spatial_batchnorm_forward(spatial_batchnorm_forward_caching_inputs)
-    cnn.check_three_layer_conv_net(WorkingThreeLayerConvNet)
 
 
 # ------------------------------------------------------------------------- max-pool ties
@@ -691,13 +566,6 @@ def test_batchnorm_without_running_averages_is_explained():
     with pytest.raises(GradingFailure) as failure:
         cnn.check_spatial_batchnorm_forward(forgetful)
     assert "bn_param has no 'running_mean' or 'running_var'" in str(failure.value)
-
-
-def test_network_check_leaves_the_global_random_state_alone():
-    state = np.random.get_state()
-    cnn.check_three_layer_conv_net(WorkingThreeLayerConvNet)
-    after = np.random.get_state()
-    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
 
 
 def test_no_warning_leaks_from_a_failing_check(recwarn):

@@ -7,7 +7,7 @@ submission raising the same exception type.
 - The convolution mistakes are listed twice in `MUTANTS`, once under each contract name
   (`conv_forward_naive` and `conv_forward_fast`, `conv_backward_naive` and `conv_backward_fast`):
   both pairs have one contract and are graded by the same checks, which take the name.
-- Backward mistakes read the cache of a known forward, named in `FORWARD_OF_BACKWARD_MUTANTS`:
+- Backward mistakes read the cache of a known forward, in `WORKING`:
   the conv forward keeps (x, w, b, conv_param), the pooling forwards (x, pool_param), the spatial
   batch norm forward (x, gamma, eps).
 - The network mistakes are subclasses of `WorkingThreeLayerConvNet`, a complete network that each
@@ -559,13 +559,39 @@ class ThreeLayerConvNetIgnoringDtype(WorkingThreeLayerConvNet):
 
 # ----------------------------------------------------------------------------------- catalogue
 
-FORWARD_OF_BACKWARD_MUTANTS = {
-    **{name: conv_forward_caching_inputs for name in CONV_BACKWARDS},
-    "max_pool_backward_naive": max_pool_forward_caching_inputs,
-    "avg_pool_backward": avg_pool_forward_caching_inputs,
-    "spatial_batchnorm_backward": spatial_batchnorm_forward_caching_inputs,
+def conv_backward_reading_inputs(dout, cache):
+    x, w, b, conv_param = cache
+    dx_pad, dw, db = _conv_grads(dout, x, w, conv_param["stride"], conv_param["pad"])
+    return _unpad(dx_pad, conv_param["pad"]), dw, db
+
+
+def max_pool_backward_reading_inputs(dout, cache):
+    x, pool_param = cache
+    return _route(x, pool_param, dout)
+
+
+def avg_pool_backward_reading_inputs(dout, cache):
+    x, pool_param = cache
+    return _spread(x.shape, pool_param, dout / (pool_param["pool_height"] * pool_param["pool_width"]))
+
+
+def spatial_batchnorm_backward_reading_inputs(dout, cache):
+    x, gamma, eps = cache
+    return _bn_backward(dout, x, gamma, eps), (dout * _x_hat(x, eps)).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+
+
+WORKING = {
+    **{name: conv_forward_caching_inputs for name in CONV_FORWARDS},
+    **{name: conv_backward_reading_inputs for name in CONV_BACKWARDS},
+    "max_pool_forward_naive": max_pool_forward_caching_inputs,
+    "max_pool_backward_naive": max_pool_backward_reading_inputs,
+    "avg_pool_forward": avg_pool_forward_caching_inputs, "avg_pool_backward": avg_pool_backward_reading_inputs,
+    "spatial_batchnorm_forward": spatial_batchnorm_forward_caching_inputs,
+    "spatial_batchnorm_backward": spatial_batchnorm_backward_reading_inputs,
+    "ThreeLayerConvNet": WorkingThreeLayerConvNet,
 }
-"""The forward whose cache each function's backward mutants read."""
+"""A correct notebook in the mutants' conventions: each mutant replaces one of these definitions
+(a backward mutant reads the cache of the forward here), and the checks pass on them unchanged."""
 
 _CONV_FORWARD_MISTAKES = [
     ("true convolution (kernel flipped)",

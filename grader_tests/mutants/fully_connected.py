@@ -1,6 +1,6 @@
 """Realistic mistakes in assignment 02 (fully-connected networks).
 
-Backward mistakes read the cache of a known forward, named in `FORWARD_OF_BACKWARD_MUTANTS`:
+Backward mistakes read the cache of a known forward, its forward in `WORKING`:
 `affine_forward_caching_inputs` keeps (x, w, b), `relu_forward_caching_input` keeps x.
 The network mistakes are subclasses of `WorkingTwoLayerNet` / `WorkingFullyConnectedNet`, complete
 networks that each mutant breaks in one place (a class attribute or one method).
@@ -467,11 +467,20 @@ class FullyConnectedNetOnlyLastWeightsRegularised(WorkingFullyConnectedNet):
         return [f"W{self.num_layers}"]
 
 
-FORWARD_OF_BACKWARD_MUTANTS = {
-    "affine_backward": affine_forward_caching_inputs,
-    "relu_backward": relu_forward_caching_input,
-}
-"""The forward whose cache each function's backward mutants read."""
+def affine_backward_reading_inputs(dout, cache):
+    x, w, _ = cache
+    return (dout @ w.T).reshape(x.shape), x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
+
+
+def relu_backward_reading_input(dout, cache):
+    return dout * (cache > 0)
+
+
+WORKING = {"affine_forward": affine_forward_caching_inputs, "affine_backward": affine_backward_reading_inputs,
+           "relu_forward": relu_forward_caching_input, "relu_backward": relu_backward_reading_input,
+           "TwoLayerNet": WorkingTwoLayerNet, "FullyConnectedNet": WorkingFullyConnectedNet}
+"""A correct notebook in the mutants' conventions: each mutant replaces one of these definitions
+(a backward mutant reads the cache of the forward here), and the checks pass on them unchanged."""
 
 
 def _network_mutants(function, classes):

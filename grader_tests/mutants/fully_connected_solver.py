@@ -177,3 +177,6 @@ MUTANTS = [
     Mutant("Solver", "one iteration per epoch",
            "An epoch is iterations_per_epoch = num_train // batch_size steps.", OneIterationPerEpoch),
 ]
+
+WORKING = {"Solver": WorkingSolver}
+"""A correct notebook in the mutants' conventions: each mutant is a WorkingSolver broken in one place."""

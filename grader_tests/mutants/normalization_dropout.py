@@ -2,7 +2,7 @@
 
 Each layer's mistakes are one working implementation (`_batchnorm`, `_layernorm`, `_dropout`,
 `_normalization_backward`) with one thing changed. Backward mistakes read the cache of a known
-forward, named in `FORWARD_OF_BACKWARD_MUTANTS`: `batchnorm_forward_caching` and
+forward, in `WORKING`: `batchnorm_forward_caching` and
 `layernorm_forward_caching` keep a dict with x_hat, gamma and inv_std; `dropout_forward_caching`
 keeps (mode, p, keep) with `keep` a boolean mask. The network mistakes are subclasses of
 `WorkingFullyConnectedNet`, a complete network with normalisation and dropout that each mutant
@@ -421,13 +421,16 @@ class FullyConnectedNetGammaBetaInitSwapped(WorkingFullyConnectedNet):
     gamma_init, beta_init = 0.0, 1.0
 
 
-FORWARD_OF_BACKWARD_MUTANTS = {
-    "batchnorm_backward": batchnorm_forward_caching,
-    "batchnorm_backward_alt": batchnorm_forward_caching,
-    "layernorm_backward": layernorm_forward_caching,
-    "dropout_backward": dropout_forward_caching,
-}
-"""The forward whose cache each function's backward mutants read."""
+def dropout_backward_reading_mask(dout, cache):
+    mode, p, keep = cache
+    return dout * keep / p if mode == "train" else dout
+
+
+WORKING = {"batchnorm_forward": batchnorm_forward_caching, "layernorm_forward": layernorm_forward_caching,
+           "dropout_forward": dropout_forward_caching, "dropout_backward": dropout_backward_reading_mask,
+           "FullyConnectedNet": WorkingFullyConnectedNet}
+"""A correct notebook in the mutants' conventions: each mutant replaces one of these definitions
+(a backward mutant reads the cache of the forward here), and the checks pass on them unchanged."""
 
 
 def _batchnorm_backward_mutants(function):

@@ -374,3 +374,7 @@ MUTANTS += [
            "Append every minibatch's loss to loss_history, inside the minibatch loop.",
            train_loss_recorded_per_epoch),
 ]
+
+WORKING = {"linear_classifier_loss": _reference_linear_loss, "train_linear_classifier": train_correctly}
+"""A correct notebook in the mutants' conventions: the training loop's mutants change train_correctly
+in one place and are graded with this loss (softmax's and the losses' mutants stand alone)."""
