@@ -8,6 +8,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     SaveAutoGrades)
 from sqlalchemy.exc import SAWarning
 
+from assignments.instructor.submission import STATUS_KEY
+from assignments.notebooks import EXECUTION_TIMEOUT
+
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 # nbgrader 0.9.6 under SQLAlchemy 2 warns "Object of type <SubmittedAssignment> not in session, add
@@ -27,7 +30,7 @@ if os.environ.get("DLKIT_GRADEBOOK_URL"):
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py"]
 
 # Training cells need minutes on full data, but a hanging cell must not hang grading forever.
-c.Execute.timeout = 600
+c.Execute.timeout = EXECUTION_TIMEOUT
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True
 
@@ -54,7 +57,7 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("dlkit_grading",)}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), (STATUS_KEY,)}
 
 # nbgrader scores a test cell 0 when it wrote anything to stderr; warnings and tqdm progress bars
 # do that for correct code. Failures in this kit are always raised exceptions, so stderr is dropped.
