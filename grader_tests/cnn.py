@@ -46,7 +46,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
-from grader_tests.networks import STD_RTOL, net_probe
+from grader_tests.networks import net_probe, structure_cases
 from grader_tests.mutants.cnn import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
@@ -499,6 +499,12 @@ def _bn_input(rng, shape, stds, dtype=np.float64) -> np.ndarray:
     return x.astype(dtype)
 
 
+def _scale_shift(rng, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gamma, beta) for x's channels, in x's dtype: gamma in [0.5, 2], beta standard normal."""
+    C = x.shape[1]
+    return rng.uniform(0.5, 2.0, C).astype(x.dtype), rng.standard_normal(C).astype(x.dtype)
+
+
 def spatial_batchnorm_forward_cases() -> list[Case]:
     rng = np.random.default_rng(80)
     inputs = [
@@ -521,9 +527,7 @@ def spatial_batchnorm_forward_cases() -> list[Case]:
     ]
     cases = []
     for description, x, bn_param in inputs:
-        C = x.shape[1]
-        gamma = rng.uniform(0.5, 2.0, C).astype(x.dtype)
-        beta = rng.standard_normal(C).astype(x.dtype)
+        gamma, beta = _scale_shift(rng, x)
         cases.append(Case(f"{description}; expected (out, bn_param['running_mean'], "
                           f"bn_param['running_var'])",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param},
@@ -545,9 +549,7 @@ def spatial_batchnorm_backward_cases() -> list[Case]:
     ]
     cases = []
     for description, x, bn_param in inputs:
-        C = x.shape[1]
-        gamma = rng.uniform(0.5, 2.0, C).astype(x.dtype)
-        beta = rng.standard_normal(C).astype(x.dtype)
+        gamma, beta = _scale_shift(rng, x)
         dout = rng.standard_normal(x.shape).astype(x.dtype)
         cases.append(Case(f"train mode, {description}; expected (dx, dgamma, dbeta)",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param, "dout": dout},
@@ -802,11 +804,18 @@ def conv_net_reference(X, params: dict, y=None, reg: float = 0.0):
     return loss, grads
 
 
-def _net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str]) -> Callable[[type], Callable]:
-    """networks.net_probe for ThreeLayerConvNet."""
-    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS,
-                     default_weight_scale=DEFAULTS["weight_scale"], default_dtype=DEFAULTS["dtype"],
-                     loss_name="ThreeLayerConvNet.loss(X, y)")
+def three_layer_conv_net_probe(case: Case) -> Callable[[type], Callable]:
+    """adapter(ThreeLayerConvNet) -> function(*case.inputs values) reporting what `case` checks.
+
+    Inputs:
+    - case: one of `three_layer_conv_net_cases()`; case.extra["kind"] names the property
+      (see `networks.net_probe`), case.extra["keys"] the parameters it concerns.
+
+    Returns the adapter, for the student's class and for the catalogued mistakes alike.
+    """
+    return net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"],
+                     constructor_args=CONSTRUCTOR_ARGS, default_weight_scale=DEFAULTS["weight_scale"],
+                     default_dtype=DEFAULTS["dtype"], loss_name="ThreeLayerConvNet.loss(X, y)")
 
 
 def _param_shapes(kwargs) -> tuple[tuple[int, ...], ...]:
@@ -823,30 +832,9 @@ def _call(kwargs) -> str:
 
 def _structure_cases(kwargs: dict[str, Any], kinds: Sequence[str]) -> list[Case]:
     call = _call(kwargs) if kwargs else "ThreeLayerConvNet() (the defaults)"
-    weights, biases = list(NET_KEYS[0::2]), list(NET_KEYS[1::2])
-    scale = kwargs.get("weight_scale", DEFAULTS["weight_scale"])
-    dtype = np.dtype(kwargs.get("dtype", DEFAULTS["dtype"]))
-    shapes = _param_shapes(kwargs)
-    specs = {
-        "shapes": (f"the shapes of model.params[{', '.join(map(repr, NET_KEYS))}] after {call}; expected "
-                   f"those shapes", list(NET_KEYS), shapes, {}),
-        "biases": (f"the initial biases b1, b2, b3 after {call}; expected zeros", biases,
-                   tuple(np.zeros(s) for s in shapes[1::2]), {}),
-        "weight std": (f"the spread of the initial weights after {call}: std(W) / weight_scale for "
-                       f"W1, W2, W3 (weight_scale = {scale}); expected about 1 (within {STD_RTOL:.0%}), "
-                       f"from weight_scale * standard normal values", weights, (1.0, 1.0, 1.0),
-                       {"rtol": STD_RTOL, "atol": 0.0}),
-        "dtypes": (f"whether each of model.params[{', '.join(map(repr, NET_KEYS))}] has dtype {dtype} "
-                   f"after {call}; expected True for all", list(NET_KEYS), tuple(True for _ in NET_KEYS), {}),
-    }
-    part_names = {"shapes": "params[{!r}].shape", "biases": "params[{!r}]",
-                  "weight std": "std({}) / weight_scale", "dtypes": "params[{!r}].dtype"}
-    cases = []
-    for kind in kinds:
-        description, keys, expected, tolerance = specs[kind]
-        cases.append(Case(description, dict(kwargs), expected, **tolerance, extra={
-            "kind": kind, "keys": keys, "parts": [part_names[kind].format(k) for k in keys]}))
-    return cases
+    return structure_cases(call, kwargs, dict(zip(NET_KEYS, _param_shapes(kwargs))), kinds,
+                           weight_scale=kwargs.get("weight_scale", DEFAULTS["weight_scale"]),
+                           dtype=kwargs.get("dtype", DEFAULTS["dtype"]))
 
 
 def _known_params(rng, kwargs, dtype) -> dict[str, np.ndarray]:
@@ -908,6 +896,6 @@ def check_three_layer_conv_net(ThreeLayerConvNet: type) -> None:
     (with L2 on W1, W2, W3) against a float64 reference, for known parameter values."""
     name = "ThreeLayerConvNet"
     for case in three_layer_conv_net_cases():
-        adapter = _net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"])
+        adapter = three_layer_conv_net_probe(case)
         check_case_parts(name, adapter(ThreeLayerConvNet), case, adapt_mutants(MUTANTS, name, adapter),
                          case.extra["parts"])

@@ -30,7 +30,7 @@ from grader_tests.gradients import (
     check_forward,
     split_pair,
 )
-from grader_tests.networks import STD_RTOL, net_probe
+from grader_tests.networks import known_params, mlp_param_shapes, net_probe, structure_cases
 from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 # ---------------------------------------------------------------------------------------- affine
@@ -400,64 +400,26 @@ def mlp_reference(X, layers: Sequence[tuple[np.ndarray, np.ndarray]], y=None, re
     return loss, gradients
 
 
-def _param_keys(num_layers: int) -> list[str]:
-    return [f"{kind}{i}" for i in range(1, num_layers + 1) for kind in ("W", "b")]
-
-
-def _net_probe(name: str, kind: str, input_names: Sequence[str], keys: Sequence[str]
-               ) -> Callable[[type], Callable]:
-    """networks.net_probe for TwoLayerNet or FullyConnectedNet (hidden_dims is positional)."""
-    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS[name],
+def _net_probe(name: str, case: Case) -> Callable[[type], Callable]:
+    """networks.net_probe for `case` of TwoLayerNet or FullyConnectedNet (hidden_dims is positional)."""
+    return net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"],
+                     constructor_args=CONSTRUCTOR_ARGS[name],
                      default_weight_scale=DEFAULT_WEIGHT_SCALE[name], default_dtype=np.float32,
                      loss_name=f"{name}.loss(X, y)", positional=("hidden_dims",))
-
-
-def _known_params(rng, dims: Sequence[int], dtype=np.float64) -> dict[str, np.ndarray]:
-    """Parameter values for the loss cases: weights of unit-scale activations, non-zero biases."""
-    params = {}
-    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        params[f"W{i}"] = (1.5 / np.sqrt(d_in) * rng.standard_normal((d_in, d_out))).astype(dtype)
-        params[f"b{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-    return params
 
 
 def _structure_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], call: str,
                      kinds: Sequence[str]) -> list[Case]:
     """Cases on a freshly built network: "shapes", "biases" (zero), "weight std", "dtypes"."""
-    keys = _param_keys(len(dims) - 1)
-    weights, biases = keys[0::2], keys[1::2]
-    scale = kwargs.get("weight_scale", DEFAULT_WEIGHT_SCALE[name])
-    dtype = np.dtype(kwargs.get("dtype", np.float32))
-    shapes = []
-    for d_in, d_out in zip(dims[:-1], dims[1:]):
-        shapes += [(d_in, d_out), (d_out,)]
-    specs = {
-        "shapes": (f"the shapes of model.params[{', '.join(map(repr, keys))}] after {call}; "
-                   f"expected those shapes", keys, tuple(shapes), {}),
-        "biases": (f"the initial biases {', '.join(biases)} after {call}; expected zeros",
-                   biases, tuple(np.zeros(d) for d in dims[1:]), {}),
-        "weight std": (f"the spread of the initial weights after {call}: std(W) / weight_scale for "
-                       f"{', '.join(weights)} (weight_scale = {scale}); expected about 1 (within "
-                       f"{STD_RTOL:.0%}), from weight_scale * standard normal values",
-                       weights, tuple(1.0 for _ in weights), {"rtol": STD_RTOL, "atol": 0.0}),
-        "dtypes": (f"whether each of model.params[{', '.join(map(repr, keys))}] has dtype {dtype} "
-                   f"after {call}; expected True for all", keys, tuple(True for _ in keys), {}),
-    }
-    part_names = {"shapes": "params[{!r}].shape", "biases": "params[{!r}]",
-                  "weight std": "std({}) / weight_scale", "dtypes": "params[{!r}].dtype"}
-    cases = []
-    for kind in kinds:
-        description, keys_checked, expected, tolerance = specs[kind]
-        cases.append(Case(description, dict(kwargs), expected, **tolerance, extra={
-            "kind": kind, "keys": keys_checked,
-            "parts": [part_names[kind].format(k) for k in keys_checked]}))
-    return cases
+    return structure_cases(call, kwargs, mlp_param_shapes(dims), kinds,
+                           weight_scale=kwargs.get("weight_scale", DEFAULT_WEIGHT_SCALE[name]),
+                           dtype=kwargs.get("dtype", np.float32))
 
 
 def _loss_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], X, y, seed: int,
                 call: str, scores: bool = True, dtype=np.float64) -> list[Case]:
     """scores = loss(X) (when `scores`) and (loss, grads) = loss(X, y), with params set to known values."""
-    params = _known_params(np.random.default_rng(seed), dims, dtype)
+    params = known_params(np.random.default_rng(seed), dims, False, dtype)
     keys = list(params)
     layers = [(params[f"W{i}"], params[f"b{i}"]) for i in range(1, len(dims))]
     set_params = f"params {', '.join(keys)} set to known values"
@@ -534,7 +496,7 @@ def fully_connected_net_cases() -> list[Case]:
 
 def _check_network(name: str, Net: type, cases: list[Case]) -> None:
     for case in cases:
-        adapter = _net_probe(name, case.extra["kind"], list(case.inputs), case.extra["keys"])
+        adapter = _net_probe(name, case)
         check_case_parts(name, adapter(Net), case, adapt_mutants(MUTANTS, name, adapter),
                          case.extra["parts"])
 

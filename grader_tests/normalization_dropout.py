@@ -32,7 +32,15 @@ from scipy.special import log_softmax
 
 from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import Case, ContractError, GradingFailure, close, run
-from grader_tests.networks import INIT_SEED, loss_and_grads, model_params, params_dict
+from grader_tests.networks import (
+    INIT_SEED,
+    known_params,
+    loss_and_grads,
+    mlp_param_shapes,
+    model_params,
+    params_dict,
+    structure_cases,
+)
 from grader_tests.gradients import (
     NUMERICAL_ATOL,
     NUMERICAL_RTOL,
@@ -154,19 +162,24 @@ def batchnorm_forward_cases() -> list[Case]:
     return cases
 
 
-def batchnorm_backward_cases() -> list[Case]:
-    rng = np.random.default_rng(61)
+def _normalization_backward_cases(inputs, param_name: str, axis: int, seed: int) -> list[Case]:
+    """(dx, dgamma, dbeta) cases on (description, x, gamma, beta, param) inputs, with a random dout:
+    batch norm (axis 0, param_name "bn_param") or layer norm (axis 1, "ln_param")."""
+    rng = np.random.default_rng(seed)
     cases = []
-    for description, x, gamma, beta, bn_param in _batchnorm_inputs():
-        if bn_param["mode"] != "train":
-            continue
+    for description, x, gamma, beta, param in inputs:
         dout = rng.standard_normal(x.shape).astype(x.dtype)
-        eps = bn_param.get("eps", EPS)
-        x_hat, _, var = normalize(x, 0, eps)
+        eps = (param or {}).get("eps", EPS)
+        x_hat, _, var = normalize(x, axis, eps)
         cases.append(Case(f"{description}; expected (dx, dgamma, dbeta)",
-                          {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param, "dout": dout},
-                          normalize_backward(x_hat, var, gamma, dout, 0, eps)))
+                          {"x": x, "gamma": gamma, "beta": beta, param_name: param, "dout": dout},
+                          normalize_backward(x_hat, var, gamma, dout, axis, eps)))
     return cases
+
+
+def batchnorm_backward_cases() -> list[Case]:
+    train = [inputs for inputs in _batchnorm_inputs() if inputs[-1]["mode"] == "train"]
+    return _normalization_backward_cases(train, "bn_param", axis=0, seed=61)
 
 
 def _batchnorm_probe(forward: Callable) -> Callable:
@@ -250,16 +263,7 @@ def layernorm_forward_cases() -> list[Case]:
 
 
 def layernorm_backward_cases() -> list[Case]:
-    rng = np.random.default_rng(63)
-    cases = []
-    for description, x, gamma, beta, ln_param in _layernorm_inputs():
-        dout = rng.standard_normal(x.shape).astype(x.dtype)
-        eps = (ln_param or {}).get("eps", EPS)
-        x_hat, _, var = normalize(x, 1, eps)
-        cases.append(Case(f"{description}; expected (dx, dgamma, dbeta)",
-                          {"x": x, "gamma": gamma, "beta": beta, "ln_param": ln_param, "dout": dout},
-                          normalize_backward(x_hat, var, gamma, dout, 1, eps)))
-    return cases
+    return _normalization_backward_cases(_layernorm_inputs(), "ln_param", axis=1, seed=63)
 
 
 def _layernorm_probe(forward: Callable) -> Callable:
@@ -503,28 +507,6 @@ def normalized_mlp(X, params: dict[str, Any], num_layers: int, normalization: st
     return result
 
 
-def param_keys(num_layers: int, normalized: bool) -> list[str]:
-    """W1, b1, [gamma1, beta1,] ..., WL, bL: the contract's parameter names."""
-    keys = []
-    for i in range(1, num_layers + 1):
-        keys += [f"W{i}", f"b{i}"]
-        if normalized and i < num_layers:
-            keys += [f"gamma{i}", f"beta{i}"]
-    return keys
-
-
-def known_params(rng, dims: Sequence[int], normalized: bool, dtype=np.float64) -> dict[str, np.ndarray]:
-    """Parameter values for the loss cases: unit-scale activations, no zeros, gamma near 1."""
-    params = {}
-    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        params[f"W{i}"] = (1.5 / np.sqrt(d_in) * rng.standard_normal((d_in, d_out))).astype(dtype)
-        params[f"b{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-        if normalized and i < len(dims) - 1:
-            params[f"gamma{i}"] = (1 + 0.3 * rng.standard_normal(d_out)).astype(dtype)
-            params[f"beta{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-    return params
-
-
 def _build(Net: type, kwargs: dict[str, Any]):
     """Net(hidden_dims, **other constructor arguments), with np.random seeded first."""
     kwargs = {k: v for k, v in kwargs.items() if k in CONSTRUCTOR_ARGS}
@@ -631,33 +613,8 @@ def _dims(kwargs: dict[str, Any]) -> list[int]:
 
 def _structure_cases(kwargs: dict[str, Any], kinds: Sequence[str]) -> list[Case]:
     """"names" (exactly the contract's parameters), "init" (gamma ones, beta zeros), "dtypes"."""
-    dims = _dims(kwargs)
-    normalized = kwargs.get("normalization") is not None
-    keys = param_keys(len(dims) - 1, normalized)
-    call = _call(kwargs)
-    dtype = np.dtype(kwargs.get("dtype", np.float32))
-    cases = []
-    for kind in kinds:
-        if kind == "names":
-            parts = [*(f"{k!r} in params" for k in keys), "len(params)"]
-            cases.append(Case(
-                f"the names in model.params after {call}; expected exactly {', '.join(keys)} "
-                f"({len(keys)} entries)", dict(kwargs), (*(True for _ in keys), len(keys)),
-                extra={"kind": kind, "keys": keys, "parts": parts}))
-        elif kind == "init":
-            scale = [k for k in keys if k.startswith(("gamma", "beta"))]
-            expected = tuple(np.ones(dims[int(k[5:])]) if k.startswith("gamma")
-                             else np.zeros(dims[int(k[4:])]) for k in scale)
-            cases.append(Case(
-                f"the initial {', '.join(scale)} after {call}; expected gamma = ones, beta = zeros",
-                dict(kwargs), expected,
-                extra={"kind": kind, "keys": scale, "parts": [f"params[{k!r}]" for k in scale]}))
-        else:
-            cases.append(Case(
-                f"whether each of model.params[{', '.join(map(repr, keys))}] has dtype {dtype} after "
-                f"{call}; expected True for all", dict(kwargs), tuple(True for _ in keys),
-                extra={"kind": kind, "keys": keys, "parts": [f"params[{k!r}].dtype" for k in keys]}))
-    return cases
+    shapes = mlp_param_shapes(_dims(kwargs), normalized=kwargs.get("normalization") is not None)
+    return structure_cases(_call(kwargs), kwargs, shapes, kinds, dtype=kwargs.get("dtype", np.float32))
 
 
 def _value_cases(kwargs: dict[str, Any], X, y, seed: int, *, X_test=None, dtype=np.float64,

@@ -496,8 +496,7 @@ def _probe_cases(function):
     if function == "spatial_batchnorm_forward":
         return [(cnn._bn_probe(function), case) for case in cnn.spatial_batchnorm_forward_cases()]
     if function == "ThreeLayerConvNet":
-        return [(cnn._net_probe(c.extra["kind"], list(c.inputs), c.extra["keys"]), c)
-                for c in cnn.three_layer_conv_net_cases()]
+        return [(cnn.three_layer_conv_net_probe(c), c) for c in cnn.three_layer_conv_net_cases()]
     cases = {"conv_forward_naive": cnn.conv_forward_cases, "conv_backward_naive": cnn.conv_backward_cases,
              "max_pool_forward_naive": cnn.max_pool_forward_cases,
              "max_pool_backward_naive": lambda: cnn.max_pool_backward_cases() + cnn.max_pool_tie_cases(),
