@@ -408,10 +408,23 @@ def check_max_pool_backward(max_pool_forward: Callable, max_pool_backward: Calla
         check_backward(name, max_pool_forward, max_pool_backward, case, forward_name=forward_name,
                        wrt=("x",), mutants=MUTANTS, mutant_forward=mutant_forward)
     for case in max_pool_tie_cases():
-        _check_tie_routing(name, max_pool_forward, max_pool_backward, case, forward_name, mutant_forward)
+        check_tie_routing(name, max_pool_forward, max_pool_backward, case, forward_name, mutant_forward)
 
 
-def _check_tie_routing(name, forward, backward, case, forward_name, mutant_forward) -> None:
+def check_tie_routing(name: str, forward: Callable, backward: Callable, case: Case, forward_name: str,
+                      mutant_forward: Callable) -> None:
+    """Grade a max-pool backward on one case with tied maxima, where many dx are right.
+
+    Inputs:
+    - name: the backward's name in messages ("max_pool_backward_naive").
+    - forward, backward: the student's pair; backward gets the cache of forward(x, pool_param).
+    - case: one of `max_pool_tie_cases()` (inputs x, pool_param, dout).
+    - forward_name: the forward's name in messages.
+    - mutant_forward: the forward whose cache the catalogued backward mistakes read.
+
+    Returns None when dx is a valid routing (`is_valid_max_pool_routing`); raises GradingFailure
+    otherwise, naming a catalogued mistake when one gives the same dx.
+    """
     forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
     require_forward_runs(name, forward, forward_name, case.description, forward_inputs)
     student = backward_through(forward, backward, forward_name)
@@ -558,11 +571,15 @@ def spatial_batchnorm_backward_cases() -> list[Case]:
     return cases
 
 
-def _bn_probe(name: str) -> Callable[[Callable], Callable]:
+def spatial_batchnorm_probe(name: str) -> Callable[[Callable], Callable]:
     """adapter(forward) -> (x, gamma, beta, bn_param) -> (out, running_mean, running_var).
 
-    bn_param is copied first, so that storing the running averages in it is no in-place change;
-    they are read from it after the call.
+    Inputs:
+    - name: the forward's name in messages ("spatial_batchnorm_forward").
+
+    Returns the adapter, for the student's forward and the catalogued mistakes alike. The probe
+    copies bn_param first, so that storing the running averages in it is no in-place change, and
+    reads them from it after the call; ContractError when they are not there.
     """
     def adapter(forward):
         def probe(x, gamma, beta, bn_param):
@@ -581,7 +598,7 @@ def check_spatial_batchnorm_forward(spatial_batchnorm_forward: Callable,
                                     name: str = "spatial_batchnorm_forward") -> None:
     """spatial_batchnorm_forward(x, gamma, beta, bn_param) -> (out, cache), and bn_param's running
     averages after the call: statistics per channel over N, H and W, in train and test mode."""
-    adapter = _bn_probe(name)
+    adapter = spatial_batchnorm_probe(name)
     for case in spatial_batchnorm_forward_cases():
         check_case_parts(name, adapter(spatial_batchnorm_forward), case,
                          adapt_mutants(MUTANTS, name, adapter),

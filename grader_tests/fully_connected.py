@@ -36,7 +36,12 @@ from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MU
 # ---------------------------------------------------------------------------------------- affine
 
 
-def _affine(x, w, b):
+def affine_reference(x, w, b) -> np.ndarray:
+    """out = x.reshape(N, D) @ w + b in float64, with np.einsum (the affine oracle).
+
+    Inputs: x of shape (N, d1, ..., dk) with D = d1 * ... * dk, w (D, M), b (M,).
+    Returns out of shape (N, M), float64.
+    """
     x = np.asarray(x, dtype=np.float64)
     return np.einsum("nd,dm->nm", x.reshape(x.shape[0], -1), np.asarray(w, dtype=np.float64)) + b
 
@@ -59,7 +64,7 @@ def _affine_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def affine_forward_cases() -> list[Case]:
-    return [Case(f"{description}; expected out", {"x": x, "w": w, "b": b}, _affine(x, w, b))
+    return [Case(f"{description}; expected out", {"x": x, "w": w, "b": b}, affine_reference(x, w, b))
             for description, x, w, b in _affine_inputs()]
 
 
@@ -193,8 +198,18 @@ DEFAULTS = {
 }
 
 
-def _oracle_step(rule: str, w: np.ndarray, dw: np.ndarray, config: dict | None):
-    """The contract's update in float64: (next_w, config with the new state)."""
+def optimizer_step_reference(rule: str, w: np.ndarray, dw: np.ndarray, config: dict | None
+                             ) -> tuple[np.ndarray, dict]:
+    """One update of the contract's optimizer `rule`, in float64 (the optimizer oracle).
+
+    Inputs:
+    - rule: "sgd", "sgd_momentum", "rmsprop" or "adam".
+    - w, dw: the weights and their gradient, of the same shape.
+    - config: the hyper-parameters and state so far, or None; missing entries take the
+      contract's defaults.
+    Returns (next_w, config) with config holding every hyper-parameter and the new state
+    ('velocity'; 'cache'; 'm', 'v' and 't').
+    """
     c = {**DEFAULTS[rule], **(config or {})}
     w, dw = np.asarray(w, dtype=np.float64), np.asarray(dw, dtype=np.float64)
     lr = c["learning_rate"]
@@ -265,7 +280,7 @@ def _expected(rule: str, w, dws, config, stacked: bool = True) -> tuple:
     """(every next_w stacked, or the only one, *final state) by the contract's formulas."""
     history, config = [], copy.deepcopy(config)
     for dw in dws:
-        w, config = _oracle_step(rule, w, dw, config)
+        w, config = optimizer_step_reference(rule, w, dw, config)
         history.append(w)
     return (np.stack(history) if stacked else history[-1]), *(config[key] for key in STATE_KEYS[rule])
 

@@ -138,8 +138,14 @@ def _batchnorm_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, d
     ]
 
 
-def _batchnorm_expected(x, gamma, beta, bn_param):
-    """(out, running_mean, running_var) by the contract, in float64."""
+def batchnorm_reference(x, gamma, beta, bn_param) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """batchnorm_forward by the contract, in float64 (the batch norm oracle).
+
+    Inputs: x (N, D), gamma and beta (D,), bn_param with 'mode' ('train' or 'test') and optionally
+    'eps', 'momentum', 'running_mean', 'running_var' (zeros when absent).
+    Returns (out (N, D), running_mean (D,), running_var (D,)), the running averages as bn_param
+    holds them after the call.
+    """
     p = {"eps": EPS, "momentum": MOMENTUM, **bn_param}
     d = x.shape[1]
     running_mean = np.asarray(p.get("running_mean", np.zeros(d)), dtype=np.float64)
@@ -158,7 +164,7 @@ def batchnorm_forward_cases() -> list[Case]:
     for description, x, gamma, beta, bn_param in _batchnorm_inputs():
         cases.append(Case(f"{description}; expected ({', '.join(BN_PARTS)}) after the call",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param},
-                          _batchnorm_expected(x, gamma, beta, bn_param)))
+                          batchnorm_reference(x, gamma, beta, bn_param)))
     return cases
 
 
@@ -727,9 +733,17 @@ def fully_connected_net_dropout_cases() -> list[Case]:
     return cases
 
 
-def _consistent_with_own_loss(Net: type, case: Case) -> bool:
-    """For a "loss" case in float64: the student's loss is right and its gradients are the
-    numerical gradients of its own loss (the exact derivative of what it computes)."""
+def consistent_with_own_loss(Net: type, case: Case) -> bool:
+    """Whether a network's gradients deserve credit on a "loss" case although they miss the oracle.
+
+    Inputs:
+    - Net: the network class (FullyConnectedNet's contract).
+    - case: a case of kind "loss" from `fully_connected_net_normalization_cases()` or
+      `fully_connected_net_dropout_cases()`.
+    Returns True when the case is float64, Net's loss matches the expected loss and its gradients
+    are the numerical gradients of its own loss (the exact derivative of what it computes);
+    False otherwise, also when the network raises.
+    """
     if np.dtype(case.inputs.get("dtype", np.float32)) != np.float64:
         return False
     keys, given = case.extra["keys"], case.inputs
@@ -757,7 +771,7 @@ def _check_network(Net: type, cases: list[Case]) -> None:
         except GradingFailure as failure:
             if case.extra["kind"] != "loss":
                 raise
-            if _consistent_with_own_loss(Net, case):
+            if consistent_with_own_loss(Net, case):
                 continue
             raise GradingFailure(with_line(str(failure), "These gradients do not match numerical gradients "
                                            "of your own loss on this input either.")) from None
