@@ -46,7 +46,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
-from grader_tests.networks import net_probe, structure_cases
+from grader_tests.networks import constructor_call, net_probe, structure_cases
 from grader_tests.mutants.cnn import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
@@ -843,8 +843,7 @@ def _param_shapes(kwargs) -> tuple[tuple[int, ...], ...]:
 
 
 def _call(kwargs) -> str:
-    shown = [f"{k}=np.{np.dtype(v).name}" if k == "dtype" else f"{k}={v!r}" for k, v in kwargs.items()]
-    return f"ThreeLayerConvNet({', '.join(shown)})"
+    return constructor_call("ThreeLayerConvNet", kwargs)
 
 
 def _structure_cases(kwargs: dict[str, Any], kinds: Sequence[str]) -> list[Case]:

@@ -30,7 +30,7 @@ from grader_tests.gradients import (
     check_forward,
     split_pair,
 )
-from grader_tests.networks import known_params, mlp_param_shapes, net_probe, structure_cases
+from grader_tests.networks import constructor_call, known_params, mlp_param_shapes, net_probe, structure_cases
 from grader_tests.mutants.fully_connected import FORWARD_OF_BACKWARD_MUTANTS, MUTANTS
 
 # ---------------------------------------------------------------------------------------- affine
@@ -452,11 +452,7 @@ def _loss_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], X, y, se
 
 
 def _call(name: str, kwargs: dict[str, Any]) -> str:
-    args = []
-    for k, v in kwargs.items():
-        shown = f"np.{np.dtype(v).name}" if k == "dtype" else repr(v)
-        args.append(shown if k == "hidden_dims" else f"{k}={shown}")
-    return f"{name}({', '.join(args)})"
+    return constructor_call(name, kwargs, positional=("hidden_dims",))
 
 
 def two_layer_net_cases() -> list[Case]:

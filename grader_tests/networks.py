@@ -101,6 +101,22 @@ def net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str], *,
     return adapter
 
 
+def constructor_call(name: str, kwargs: dict[str, Any], positional: Sequence[str] = ()) -> str:
+    """How a case's constructor call reads in its description.
+
+    Inputs:
+    - name: the class ("FullyConnectedNet").
+    - kwargs: the arguments in order; a dtype shows as np.<name>.
+    - positional: the arguments shown without their name ("hidden_dims").
+    Returns e.g. "FullyConnectedNet([6, 5], input_dim=8, dtype=np.float64)".
+    """
+    args = []
+    for k, v in kwargs.items():
+        shown = f"np.{np.dtype(v).name}" if k == "dtype" else repr(v)
+        args.append(shown if k in positional else f"{k}={shown}")
+    return f"{name}({', '.join(args)})"
+
+
 def mlp_param_shapes(dims: Sequence[int], normalized: bool = False) -> dict[str, tuple[int, ...]]:
     """The contract's parameters of a fully-connected network and their shapes, in order.
 

@@ -34,6 +34,7 @@ from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import Case, ContractError, GradingFailure, close, run
 from grader_tests.networks import (
     INIT_SEED,
+    constructor_call,
     known_params,
     loss_and_grads,
     mlp_param_shapes,
@@ -606,11 +607,7 @@ def _net_probe(case: Case) -> Callable[[type], Callable]:
 
 
 def _call(kwargs: dict[str, Any]) -> str:
-    args = []
-    for k, v in kwargs.items():
-        shown = f"np.{np.dtype(v).name}" if k == "dtype" else repr(v)
-        args.append(shown if k == "hidden_dims" else f"{k}={shown}")
-    return f"{NET}({', '.join(args)})"
+    return constructor_call(NET, kwargs, positional=("hidden_dims",))
 
 
 def _dims(kwargs: dict[str, Any]) -> list[int]:
