@@ -23,8 +23,6 @@ Conventions the checks rely on, from the contract:
 from __future__ import annotations
 
 import copy
-import time
-import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -46,7 +44,7 @@ from grader_tests.gradients import (
     split_pair,
     with_line,
 )
-from grader_tests.networks import STD_RTOL, net_probe
+from grader_tests.networks import constructor_call, net_probe, structure_cases
 from grader_tests.mutants.cnn import MUTANTS, WORKING
 
 FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
@@ -408,10 +406,23 @@ def check_max_pool_backward(max_pool_forward: Callable, max_pool_backward: Calla
         check_backward(name, max_pool_forward, max_pool_backward, case, forward_name=forward_name,
                        wrt=("x",), mutants=MUTANTS, mutant_forward=mutant_forward)
     for case in max_pool_tie_cases():
-        _check_tie_routing(name, max_pool_forward, max_pool_backward, case, forward_name, mutant_forward)
+        check_tie_routing(name, max_pool_forward, max_pool_backward, case, forward_name, mutant_forward)
 
 
-def _check_tie_routing(name, forward, backward, case, forward_name, mutant_forward) -> None:
+def check_tie_routing(name: str, forward: Callable, backward: Callable, case: Case, forward_name: str,
+                      mutant_forward: Callable) -> None:
+    """Grade a max-pool backward on one case with tied maxima, where many dx are right.
+
+    Inputs:
+    - name: the backward's name in messages ("max_pool_backward_naive").
+    - forward, backward: the student's pair; backward gets the cache of forward(x, pool_param).
+    - case: one of `max_pool_tie_cases()` (inputs x, pool_param, dout).
+    - forward_name: the forward's name in messages.
+    - mutant_forward: the forward whose cache the catalogued backward mistakes read.
+
+    Returns None when dx is a valid routing (`is_valid_max_pool_routing`); raises GradingFailure
+    otherwise, naming a catalogued mistake when one gives the same dx.
+    """
     forward_inputs = {k: v for k, v in case.inputs.items() if k != "dout"}
     require_forward_runs(name, forward, forward_name, case.description, forward_inputs)
     student = backward_through(forward, backward, forward_name)
@@ -499,6 +510,12 @@ def _bn_input(rng, shape, stds, dtype=np.float64) -> np.ndarray:
     return x.astype(dtype)
 
 
+def _scale_shift(rng, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gamma, beta) for x's channels, in x's dtype: gamma in [0.5, 2], beta standard normal."""
+    C = x.shape[1]
+    return rng.uniform(0.5, 2.0, C).astype(x.dtype), rng.standard_normal(C).astype(x.dtype)
+
+
 def spatial_batchnorm_forward_cases() -> list[Case]:
     rng = np.random.default_rng(80)
     inputs = [
@@ -521,9 +538,7 @@ def spatial_batchnorm_forward_cases() -> list[Case]:
     ]
     cases = []
     for description, x, bn_param in inputs:
-        C = x.shape[1]
-        gamma = rng.uniform(0.5, 2.0, C).astype(x.dtype)
-        beta = rng.standard_normal(C).astype(x.dtype)
+        gamma, beta = _scale_shift(rng, x)
         cases.append(Case(f"{description}; expected (out, bn_param['running_mean'], "
                           f"bn_param['running_var'])",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param},
@@ -545,9 +560,7 @@ def spatial_batchnorm_backward_cases() -> list[Case]:
     ]
     cases = []
     for description, x, bn_param in inputs:
-        C = x.shape[1]
-        gamma = rng.uniform(0.5, 2.0, C).astype(x.dtype)
-        beta = rng.standard_normal(C).astype(x.dtype)
+        gamma, beta = _scale_shift(rng, x)
         dout = rng.standard_normal(x.shape).astype(x.dtype)
         cases.append(Case(f"train mode, {description}; expected (dx, dgamma, dbeta)",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param, "dout": dout},
@@ -556,11 +569,15 @@ def spatial_batchnorm_backward_cases() -> list[Case]:
     return cases
 
 
-def _bn_probe(name: str) -> Callable[[Callable], Callable]:
+def spatial_batchnorm_probe(name: str) -> Callable[[Callable], Callable]:
     """adapter(forward) -> (x, gamma, beta, bn_param) -> (out, running_mean, running_var).
 
-    bn_param is copied first, so that storing the running averages in it is no in-place change;
-    they are read from it after the call.
+    Inputs:
+    - name: the forward's name in messages ("spatial_batchnorm_forward").
+
+    Returns the adapter, for the student's forward and the catalogued mistakes alike. The probe
+    copies bn_param first, so that storing the running averages in it is no in-place change, and
+    reads them from it after the call; ContractError when they are not there.
     """
     def adapter(forward):
         def probe(x, gamma, beta, bn_param):
@@ -579,7 +596,7 @@ def check_spatial_batchnorm_forward(spatial_batchnorm_forward: Callable,
                                     name: str = "spatial_batchnorm_forward") -> None:
     """spatial_batchnorm_forward(x, gamma, beta, bn_param) -> (out, cache), and bn_param's running
     averages after the call: statistics per channel over N, H and W, in train and test mode."""
-    adapter = _bn_probe(name)
+    adapter = spatial_batchnorm_probe(name)
     for case in spatial_batchnorm_forward_cases():
         check_case_parts(name, adapter(spatial_batchnorm_forward), case,
                          adapt_mutants(MUTANTS, name, adapter),
@@ -718,9 +735,9 @@ def check_conv_fast_speed(conv_forward_fast: Callable, conv_backward_fast: Calla
     fast_wall = min(t.wall for t in fast)
     calls = sum(t.calls for t in fast)
     ratio, wall_ratio = _ratio(loop, fast, by_cpu), max(loop_time, 1e-9) / max(fast_wall, 1e-9)
-    advice = (f"  Remove the Python loops over images, filters and output positions: build all "
-              f"receptive fields with np.lib.stride_tricks.sliding_window_view and use one matrix "
-              f"product (see the docstring of conv_forward_fast).")
+    advice = ("  Remove the Python loops over images, filters and output positions: build all "
+              "receptive fields with np.lib.stride_tricks.sliding_window_view and use one matrix "
+              "product (see the docstring of conv_forward_fast).")
     if ratio < SPEED_RATIO_REQUIRED:
         raise GradingFailure(
             f"{name} is not fast enough. On {shapes}, one forward and backward pass used "
@@ -804,11 +821,18 @@ def conv_net_reference(X, params: dict, y=None, reg: float = 0.0):
     return loss, grads
 
 
-def _net_probe(kind: str, input_names: Sequence[str], keys: Sequence[str]) -> Callable[[type], Callable]:
-    """networks.net_probe for ThreeLayerConvNet."""
-    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS,
-                     default_weight_scale=DEFAULTS["weight_scale"], default_dtype=DEFAULTS["dtype"],
-                     loss_name="ThreeLayerConvNet.loss(X, y)")
+def three_layer_conv_net_probe(case: Case) -> Callable[[type], Callable]:
+    """adapter(ThreeLayerConvNet) -> function(*case.inputs values) reporting what `case` checks.
+
+    Inputs:
+    - case: one of `three_layer_conv_net_cases()`; case.extra["kind"] names the property
+      (see `networks.net_probe`), case.extra["keys"] the parameters it concerns.
+
+    Returns the adapter, for the student's class and for the catalogued mistakes alike.
+    """
+    return net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"],
+                     constructor_args=CONSTRUCTOR_ARGS, default_weight_scale=DEFAULTS["weight_scale"],
+                     default_dtype=DEFAULTS["dtype"], loss_name="ThreeLayerConvNet.loss(X, y)")
 
 
 def _param_shapes(kwargs) -> tuple[tuple[int, ...], ...]:
@@ -819,36 +843,14 @@ def _param_shapes(kwargs) -> tuple[tuple[int, ...], ...]:
 
 
 def _call(kwargs) -> str:
-    shown = [f"{k}=np.{np.dtype(v).name}" if k == "dtype" else f"{k}={v!r}" for k, v in kwargs.items()]
-    return f"ThreeLayerConvNet({', '.join(shown)})"
+    return constructor_call("ThreeLayerConvNet", kwargs)
 
 
 def _structure_cases(kwargs: dict[str, Any], kinds: Sequence[str]) -> list[Case]:
     call = _call(kwargs) if kwargs else "ThreeLayerConvNet() (the defaults)"
-    weights, biases = list(NET_KEYS[0::2]), list(NET_KEYS[1::2])
-    scale = kwargs.get("weight_scale", DEFAULTS["weight_scale"])
-    dtype = np.dtype(kwargs.get("dtype", DEFAULTS["dtype"]))
-    shapes = _param_shapes(kwargs)
-    specs = {
-        "shapes": (f"the shapes of model.params[{', '.join(map(repr, NET_KEYS))}] after {call}; expected "
-                   f"those shapes", list(NET_KEYS), shapes, {}),
-        "biases": (f"the initial biases b1, b2, b3 after {call}; expected zeros", biases,
-                   tuple(np.zeros(s) for s in shapes[1::2]), {}),
-        "weight std": (f"the spread of the initial weights after {call}: std(W) / weight_scale for "
-                       f"W1, W2, W3 (weight_scale = {scale}); expected about 1 (within {STD_RTOL:.0%}), "
-                       f"from weight_scale * standard normal values", weights, (1.0, 1.0, 1.0),
-                       {"rtol": STD_RTOL, "atol": 0.0}),
-        "dtypes": (f"whether each of model.params[{', '.join(map(repr, NET_KEYS))}] has dtype {dtype} "
-                   f"after {call}; expected True for all", list(NET_KEYS), tuple(True for _ in NET_KEYS), {}),
-    }
-    part_names = {"shapes": "params[{!r}].shape", "biases": "params[{!r}]",
-                  "weight std": "std({}) / weight_scale", "dtypes": "params[{!r}].dtype"}
-    cases = []
-    for kind in kinds:
-        description, keys, expected, tolerance = specs[kind]
-        cases.append(Case(description, dict(kwargs), expected, **tolerance, extra={
-            "kind": kind, "keys": keys, "parts": [part_names[kind].format(k) for k in keys]}))
-    return cases
+    return structure_cases(call, kwargs, dict(zip(NET_KEYS, _param_shapes(kwargs))), kinds,
+                           weight_scale=kwargs.get("weight_scale", DEFAULTS["weight_scale"]),
+                           dtype=kwargs.get("dtype", DEFAULTS["dtype"]))
 
 
 def _known_params(rng, kwargs, dtype) -> dict[str, np.ndarray]:
@@ -910,6 +912,6 @@ def check_three_layer_conv_net(ThreeLayerConvNet: type) -> None:
     (with L2 on W1, W2, W3) against a float64 reference, for known parameter values."""
     name = "ThreeLayerConvNet"
     for case in three_layer_conv_net_cases():
-        adapter = _net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"])
+        adapter = three_layer_conv_net_probe(case)
         check_case_parts(name, adapter(ThreeLayerConvNet), case, adapt_mutants(MUTANTS, name, adapter),
                          case.extra["parts"])

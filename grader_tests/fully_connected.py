@@ -30,13 +30,18 @@ from grader_tests.gradients import (
     check_forward,
     split_pair,
 )
-from grader_tests.networks import STD_RTOL, net_probe
+from grader_tests.networks import constructor_call, known_params, mlp_param_shapes, net_probe, structure_cases
 from grader_tests.mutants.fully_connected import MUTANTS, WORKING
 
 # ---------------------------------------------------------------------------------------- affine
 
 
-def _affine(x, w, b):
+def affine_reference(x, w, b) -> np.ndarray:
+    """out = x.reshape(N, D) @ w + b in float64, with np.einsum (the affine oracle).
+
+    Inputs: x of shape (N, d1, ..., dk) with D = d1 * ... * dk, w (D, M), b (M,).
+    Returns out of shape (N, M), float64.
+    """
     x = np.asarray(x, dtype=np.float64)
     return np.einsum("nd,dm->nm", x.reshape(x.shape[0], -1), np.asarray(w, dtype=np.float64)) + b
 
@@ -59,7 +64,7 @@ def _affine_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
 
 
 def affine_forward_cases() -> list[Case]:
-    return [Case(f"{description}; expected out", {"x": x, "w": w, "b": b}, _affine(x, w, b))
+    return [Case(f"{description}; expected out", {"x": x, "w": w, "b": b}, affine_reference(x, w, b))
             for description, x, w, b in _affine_inputs()]
 
 
@@ -193,8 +198,18 @@ DEFAULTS = {
 }
 
 
-def _oracle_step(rule: str, w: np.ndarray, dw: np.ndarray, config: dict | None):
-    """The contract's update in float64: (next_w, config with the new state)."""
+def optimizer_step_reference(rule: str, w: np.ndarray, dw: np.ndarray, config: dict | None
+                             ) -> tuple[np.ndarray, dict]:
+    """One update of the contract's optimizer `rule`, in float64 (the optimizer oracle).
+
+    Inputs:
+    - rule: "sgd", "sgd_momentum", "rmsprop" or "adam".
+    - w, dw: the weights and their gradient, of the same shape.
+    - config: the hyper-parameters and state so far, or None; missing entries take the
+      contract's defaults.
+    Returns (next_w, config) with config holding every hyper-parameter and the new state
+    ('velocity'; 'cache'; 'm', 'v' and 't').
+    """
     c = {**DEFAULTS[rule], **(config or {})}
     w, dw = np.asarray(w, dtype=np.float64), np.asarray(dw, dtype=np.float64)
     lr = c["learning_rate"]
@@ -265,7 +280,7 @@ def _expected(rule: str, w, dws, config, stacked: bool = True) -> tuple:
     """(every next_w stacked, or the only one, *final state) by the contract's formulas."""
     history, config = [], copy.deepcopy(config)
     for dw in dws:
-        w, config = _oracle_step(rule, w, dw, config)
+        w, config = optimizer_step_reference(rule, w, dw, config)
         history.append(w)
     return (np.stack(history) if stacked else history[-1]), *(config[key] for key in STATE_KEYS[rule])
 
@@ -400,64 +415,26 @@ def mlp_reference(X, layers: Sequence[tuple[np.ndarray, np.ndarray]], y=None, re
     return loss, gradients
 
 
-def _param_keys(num_layers: int) -> list[str]:
-    return [f"{kind}{i}" for i in range(1, num_layers + 1) for kind in ("W", "b")]
-
-
-def _net_probe(name: str, kind: str, input_names: Sequence[str], keys: Sequence[str]
-               ) -> Callable[[type], Callable]:
-    """networks.net_probe for TwoLayerNet or FullyConnectedNet (hidden_dims is positional)."""
-    return net_probe(kind, input_names, keys, constructor_args=CONSTRUCTOR_ARGS[name],
+def _net_probe(name: str, case: Case) -> Callable[[type], Callable]:
+    """networks.net_probe for `case` of TwoLayerNet or FullyConnectedNet (hidden_dims is positional)."""
+    return net_probe(case.extra["kind"], list(case.inputs), case.extra["keys"],
+                     constructor_args=CONSTRUCTOR_ARGS[name],
                      default_weight_scale=DEFAULT_WEIGHT_SCALE[name], default_dtype=np.float32,
                      loss_name=f"{name}.loss(X, y)", positional=("hidden_dims",))
-
-
-def _known_params(rng, dims: Sequence[int], dtype=np.float64) -> dict[str, np.ndarray]:
-    """Parameter values for the loss cases: weights of unit-scale activations, non-zero biases."""
-    params = {}
-    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        params[f"W{i}"] = (1.5 / np.sqrt(d_in) * rng.standard_normal((d_in, d_out))).astype(dtype)
-        params[f"b{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-    return params
 
 
 def _structure_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], call: str,
                      kinds: Sequence[str]) -> list[Case]:
     """Cases on a freshly built network: "shapes", "biases" (zero), "weight std", "dtypes"."""
-    keys = _param_keys(len(dims) - 1)
-    weights, biases = keys[0::2], keys[1::2]
-    scale = kwargs.get("weight_scale", DEFAULT_WEIGHT_SCALE[name])
-    dtype = np.dtype(kwargs.get("dtype", np.float32))
-    shapes = []
-    for d_in, d_out in zip(dims[:-1], dims[1:]):
-        shapes += [(d_in, d_out), (d_out,)]
-    specs = {
-        "shapes": (f"the shapes of model.params[{', '.join(map(repr, keys))}] after {call}; "
-                   f"expected those shapes", keys, tuple(shapes), {}),
-        "biases": (f"the initial biases {', '.join(biases)} after {call}; expected zeros",
-                   biases, tuple(np.zeros(d) for d in dims[1:]), {}),
-        "weight std": (f"the spread of the initial weights after {call}: std(W) / weight_scale for "
-                       f"{', '.join(weights)} (weight_scale = {scale}); expected about 1 (within "
-                       f"{STD_RTOL:.0%}), from weight_scale * standard normal values",
-                       weights, tuple(1.0 for _ in weights), {"rtol": STD_RTOL, "atol": 0.0}),
-        "dtypes": (f"whether each of model.params[{', '.join(map(repr, keys))}] has dtype {dtype} "
-                   f"after {call}; expected True for all", keys, tuple(True for _ in keys), {}),
-    }
-    part_names = {"shapes": "params[{!r}].shape", "biases": "params[{!r}]",
-                  "weight std": "std({}) / weight_scale", "dtypes": "params[{!r}].dtype"}
-    cases = []
-    for kind in kinds:
-        description, keys_checked, expected, tolerance = specs[kind]
-        cases.append(Case(description, dict(kwargs), expected, **tolerance, extra={
-            "kind": kind, "keys": keys_checked,
-            "parts": [part_names[kind].format(k) for k in keys_checked]}))
-    return cases
+    return structure_cases(call, kwargs, mlp_param_shapes(dims), kinds,
+                           weight_scale=kwargs.get("weight_scale", DEFAULT_WEIGHT_SCALE[name]),
+                           dtype=kwargs.get("dtype", np.float32))
 
 
 def _loss_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], X, y, seed: int,
                 call: str, scores: bool = True, dtype=np.float64) -> list[Case]:
     """scores = loss(X) (when `scores`) and (loss, grads) = loss(X, y), with params set to known values."""
-    params = _known_params(np.random.default_rng(seed), dims, dtype)
+    params = known_params(np.random.default_rng(seed), dims, False, dtype)
     keys = list(params)
     layers = [(params[f"W{i}"], params[f"b{i}"]) for i in range(1, len(dims))]
     set_params = f"params {', '.join(keys)} set to known values"
@@ -475,11 +452,7 @@ def _loss_cases(name: str, kwargs: dict[str, Any], dims: Sequence[int], X, y, se
 
 
 def _call(name: str, kwargs: dict[str, Any]) -> str:
-    args = []
-    for k, v in kwargs.items():
-        shown = f"np.{np.dtype(v).name}" if k == "dtype" else repr(v)
-        args.append(shown if k == "hidden_dims" else f"{k}={shown}")
-    return f"{name}({', '.join(args)})"
+    return constructor_call(name, kwargs, positional=("hidden_dims",))
 
 
 def two_layer_net_cases() -> list[Case]:
@@ -534,7 +507,7 @@ def fully_connected_net_cases() -> list[Case]:
 
 def _check_network(name: str, Net: type, cases: list[Case]) -> None:
     for case in cases:
-        adapter = _net_probe(name, case.extra["kind"], list(case.inputs), case.extra["keys"])
+        adapter = _net_probe(name, case)
         check_case_parts(name, adapter(Net), case, adapt_mutants(MUTANTS, name, adapter),
                          case.extra["parts"])
 

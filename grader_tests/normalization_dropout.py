@@ -32,7 +32,16 @@ from scipy.special import log_softmax
 
 from assignments.gradient_check import numerical_gradient
 from grader_tests.checking import Case, ContractError, GradingFailure, close, run
-from grader_tests.networks import INIT_SEED, loss_and_grads, model_params, params_dict
+from grader_tests.networks import (
+    INIT_SEED,
+    constructor_call,
+    known_params,
+    loss_and_grads,
+    mlp_param_shapes,
+    model_params,
+    params_dict,
+    structure_cases,
+)
 from grader_tests.gradients import (
     NUMERICAL_ATOL,
     NUMERICAL_RTOL,
@@ -130,8 +139,14 @@ def _batchnorm_inputs() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, d
     ]
 
 
-def _batchnorm_expected(x, gamma, beta, bn_param):
-    """(out, running_mean, running_var) by the contract, in float64."""
+def batchnorm_reference(x, gamma, beta, bn_param) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """batchnorm_forward by the contract, in float64 (the batch norm oracle).
+
+    Inputs: x (N, D), gamma and beta (D,), bn_param with 'mode' ('train' or 'test') and optionally
+    'eps', 'momentum', 'running_mean', 'running_var' (zeros when absent).
+    Returns (out (N, D), running_mean (D,), running_var (D,)), the running averages as bn_param
+    holds them after the call.
+    """
     p = {"eps": EPS, "momentum": MOMENTUM, **bn_param}
     d = x.shape[1]
     running_mean = np.asarray(p.get("running_mean", np.zeros(d)), dtype=np.float64)
@@ -150,23 +165,28 @@ def batchnorm_forward_cases() -> list[Case]:
     for description, x, gamma, beta, bn_param in _batchnorm_inputs():
         cases.append(Case(f"{description}; expected ({', '.join(BN_PARTS)}) after the call",
                           {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param},
-                          _batchnorm_expected(x, gamma, beta, bn_param)))
+                          batchnorm_reference(x, gamma, beta, bn_param)))
+    return cases
+
+
+def _normalization_backward_cases(inputs, param_name: str, axis: int, seed: int) -> list[Case]:
+    """(dx, dgamma, dbeta) cases on (description, x, gamma, beta, param) inputs, with a random dout:
+    batch norm (axis 0, param_name "bn_param") or layer norm (axis 1, "ln_param")."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for description, x, gamma, beta, param in inputs:
+        dout = rng.standard_normal(x.shape).astype(x.dtype)
+        eps = (param or {}).get("eps", EPS)
+        x_hat, _, var = normalize(x, axis, eps)
+        cases.append(Case(f"{description}; expected (dx, dgamma, dbeta)",
+                          {"x": x, "gamma": gamma, "beta": beta, param_name: param, "dout": dout},
+                          normalize_backward(x_hat, var, gamma, dout, axis, eps)))
     return cases
 
 
 def batchnorm_backward_cases() -> list[Case]:
-    rng = np.random.default_rng(61)
-    cases = []
-    for description, x, gamma, beta, bn_param in _batchnorm_inputs():
-        if bn_param["mode"] != "train":
-            continue
-        dout = rng.standard_normal(x.shape).astype(x.dtype)
-        eps = bn_param.get("eps", EPS)
-        x_hat, _, var = normalize(x, 0, eps)
-        cases.append(Case(f"{description}; expected (dx, dgamma, dbeta)",
-                          {"x": x, "gamma": gamma, "beta": beta, "bn_param": bn_param, "dout": dout},
-                          normalize_backward(x_hat, var, gamma, dout, 0, eps)))
-    return cases
+    train = [inputs for inputs in _batchnorm_inputs() if inputs[-1]["mode"] == "train"]
+    return _normalization_backward_cases(train, "bn_param", axis=0, seed=61)
 
 
 def _batchnorm_probe(forward: Callable) -> Callable:
@@ -250,16 +270,7 @@ def layernorm_forward_cases() -> list[Case]:
 
 
 def layernorm_backward_cases() -> list[Case]:
-    rng = np.random.default_rng(63)
-    cases = []
-    for description, x, gamma, beta, ln_param in _layernorm_inputs():
-        dout = rng.standard_normal(x.shape).astype(x.dtype)
-        eps = (ln_param or {}).get("eps", EPS)
-        x_hat, _, var = normalize(x, 1, eps)
-        cases.append(Case(f"{description}; expected (dx, dgamma, dbeta)",
-                          {"x": x, "gamma": gamma, "beta": beta, "ln_param": ln_param, "dout": dout},
-                          normalize_backward(x_hat, var, gamma, dout, 1, eps)))
-    return cases
+    return _normalization_backward_cases(_layernorm_inputs(), "ln_param", axis=1, seed=63)
 
 
 def _layernorm_probe(forward: Callable) -> Callable:
@@ -503,28 +514,6 @@ def normalized_mlp(X, params: dict[str, Any], num_layers: int, normalization: st
     return result
 
 
-def param_keys(num_layers: int, normalized: bool) -> list[str]:
-    """W1, b1, [gamma1, beta1,] ..., WL, bL: the contract's parameter names."""
-    keys = []
-    for i in range(1, num_layers + 1):
-        keys += [f"W{i}", f"b{i}"]
-        if normalized and i < num_layers:
-            keys += [f"gamma{i}", f"beta{i}"]
-    return keys
-
-
-def known_params(rng, dims: Sequence[int], normalized: bool, dtype=np.float64) -> dict[str, np.ndarray]:
-    """Parameter values for the loss cases: unit-scale activations, no zeros, gamma near 1."""
-    params = {}
-    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        params[f"W{i}"] = (1.5 / np.sqrt(d_in) * rng.standard_normal((d_in, d_out))).astype(dtype)
-        params[f"b{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-        if normalized and i < len(dims) - 1:
-            params[f"gamma{i}"] = (1 + 0.3 * rng.standard_normal(d_out)).astype(dtype)
-            params[f"beta{i}"] = (0.3 * rng.standard_normal(d_out)).astype(dtype)
-    return params
-
-
 def _build(Net: type, kwargs: dict[str, Any]):
     """Net(hidden_dims, **other constructor arguments), with np.random seeded first."""
     kwargs = {k: v for k, v in kwargs.items() if k in CONSTRUCTOR_ARGS}
@@ -618,11 +607,7 @@ def _net_probe(case: Case) -> Callable[[type], Callable]:
 
 
 def _call(kwargs: dict[str, Any]) -> str:
-    args = []
-    for k, v in kwargs.items():
-        shown = f"np.{np.dtype(v).name}" if k == "dtype" else repr(v)
-        args.append(shown if k == "hidden_dims" else f"{k}={shown}")
-    return f"{NET}({', '.join(args)})"
+    return constructor_call(NET, kwargs, positional=("hidden_dims",))
 
 
 def _dims(kwargs: dict[str, Any]) -> list[int]:
@@ -631,33 +616,8 @@ def _dims(kwargs: dict[str, Any]) -> list[int]:
 
 def _structure_cases(kwargs: dict[str, Any], kinds: Sequence[str]) -> list[Case]:
     """"names" (exactly the contract's parameters), "init" (gamma ones, beta zeros), "dtypes"."""
-    dims = _dims(kwargs)
-    normalized = kwargs.get("normalization") is not None
-    keys = param_keys(len(dims) - 1, normalized)
-    call = _call(kwargs)
-    dtype = np.dtype(kwargs.get("dtype", np.float32))
-    cases = []
-    for kind in kinds:
-        if kind == "names":
-            parts = [*(f"{k!r} in params" for k in keys), "len(params)"]
-            cases.append(Case(
-                f"the names in model.params after {call}; expected exactly {', '.join(keys)} "
-                f"({len(keys)} entries)", dict(kwargs), (*(True for _ in keys), len(keys)),
-                extra={"kind": kind, "keys": keys, "parts": parts}))
-        elif kind == "init":
-            scale = [k for k in keys if k.startswith(("gamma", "beta"))]
-            expected = tuple(np.ones(dims[int(k[5:])]) if k.startswith("gamma")
-                             else np.zeros(dims[int(k[4:])]) for k in scale)
-            cases.append(Case(
-                f"the initial {', '.join(scale)} after {call}; expected gamma = ones, beta = zeros",
-                dict(kwargs), expected,
-                extra={"kind": kind, "keys": scale, "parts": [f"params[{k!r}]" for k in scale]}))
-        else:
-            cases.append(Case(
-                f"whether each of model.params[{', '.join(map(repr, keys))}] has dtype {dtype} after "
-                f"{call}; expected True for all", dict(kwargs), tuple(True for _ in keys),
-                extra={"kind": kind, "keys": keys, "parts": [f"params[{k!r}].dtype" for k in keys]}))
-    return cases
+    shapes = mlp_param_shapes(_dims(kwargs), normalized=kwargs.get("normalization") is not None)
+    return structure_cases(_call(kwargs), kwargs, shapes, kinds, dtype=kwargs.get("dtype", np.float32))
 
 
 def _value_cases(kwargs: dict[str, Any], X, y, seed: int, *, X_test=None, dtype=np.float64,
@@ -770,9 +730,17 @@ def fully_connected_net_dropout_cases() -> list[Case]:
     return cases
 
 
-def _consistent_with_own_loss(Net: type, case: Case) -> bool:
-    """For a "loss" case in float64: the student's loss is right and its gradients are the
-    numerical gradients of its own loss (the exact derivative of what it computes)."""
+def consistent_with_own_loss(Net: type, case: Case) -> bool:
+    """Whether a network's gradients deserve credit on a "loss" case although they miss the oracle.
+
+    Inputs:
+    - Net: the network class (FullyConnectedNet's contract).
+    - case: a case of kind "loss" from `fully_connected_net_normalization_cases()` or
+      `fully_connected_net_dropout_cases()`.
+    Returns True when the case is float64, Net's loss matches the expected loss and its gradients
+    are the numerical gradients of its own loss (the exact derivative of what it computes);
+    False otherwise, also when the network raises.
+    """
     if np.dtype(case.inputs.get("dtype", np.float32)) != np.float64:
         return False
     keys, given = case.extra["keys"], case.inputs
@@ -800,7 +768,7 @@ def _check_network(Net: type, cases: list[Case]) -> None:
         except GradingFailure as failure:
             if case.extra["kind"] != "loss":
                 raise
-            if _consistent_with_own_loss(Net, case):
+            if consistent_with_own_loss(Net, case):
                 continue
             raise GradingFailure(with_line(str(failure), "These gradients do not match numerical gradients "
                                            "of your own loss on this input either.")) from None

@@ -117,6 +117,27 @@ def _gradients_accepted(function: Callable, case: Case, index, parts: tuple[str,
                for g, e, n in zip(got, expected, own)), True
 
 
+def _check_loss_value(name: str, function: Callable, cases: list[Case], parts: tuple[str, ...]) -> None:
+    """Grade the loss, the first of `parts` that `function` returns, on each of `cases`."""
+    for case in cases:
+        loss_case = Case(f"the loss value for {case.description}", case.inputs, case.expected[0])
+        check_case(name, _part(function, 0, parts), loss_case, _parts_of_mutants(name, 0, parts))
+
+
+def _check_gradients(name: str, function: Callable, cases: list[Case], index, parts: tuple[str, ...],
+                     wrt: tuple[str, ...]) -> None:
+    """Grade the gradient(s) at `index` (an int or a tuple of ints) of `parts` on each of `cases`."""
+    if isinstance(index, tuple):
+        what = f"({', '.join(parts[i] for i in index)})"
+    else:
+        what = parts[index]
+    for case in cases:
+        expected = (tuple(case.expected[i] for i in index) if isinstance(index, tuple)
+                    else case.expected[index])
+        _check_gradient_case(name, function, Case(f"{what} for {case.description}", case.inputs, expected),
+                             index, parts, wrt)
+
+
 def _check_gradient_case(name: str, function: Callable, case: Case, index, parts: tuple[str, ...],
                          wrt: tuple[str, ...]) -> None:
     """Grade the gradient(s) at `index` of `function`'s result on `case` (see _gradients_accepted).
@@ -173,18 +194,13 @@ def softmax_cross_entropy_cases() -> list[Case]:
 
 def check_softmax_cross_entropy_loss(softmax_cross_entropy: Callable) -> None:
     """Grade the loss value of `softmax_cross_entropy(scores, y) -> (loss, dscores)`."""
-    for case in softmax_cross_entropy_cases():
-        loss_case = Case(f"the loss value for {case.description}", case.inputs, case.expected[0])
-        check_case("softmax_cross_entropy", _part(softmax_cross_entropy, 0, CE_PARTS), loss_case,
-                   _parts_of_mutants("softmax_cross_entropy", 0, CE_PARTS))
+    _check_loss_value("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_cases(), CE_PARTS)
 
 
 def check_softmax_cross_entropy_gradient(softmax_cross_entropy: Callable) -> None:
     """Grade dscores: the analytic gradient, or the numerical gradient of the student's own loss."""
-    for case in softmax_cross_entropy_cases():
-        gradient_case = Case(f"dscores for {case.description}", case.inputs, case.expected[1])
-        _check_gradient_case("softmax_cross_entropy", softmax_cross_entropy, gradient_case, 1, CE_PARTS,
-                             ("scores",))
+    _check_gradients("softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_cases(), 1,
+                     CE_PARTS, ("scores",))
 
 
 def check_softmax_cross_entropy(softmax_cross_entropy: Callable) -> None:
@@ -234,18 +250,14 @@ def linear_classifier_cases() -> list[Case]:
 
 def check_linear_classifier_loss(linear_classifier_loss: Callable) -> None:
     """Grade the loss value of `linear_classifier_loss(W, b, X, y, reg) -> (loss, dW, db)`."""
-    for case in linear_classifier_cases():
-        loss_case = Case(f"the loss value for {case.description}", case.inputs, case.expected[0])
-        check_case("linear_classifier_loss", _part(linear_classifier_loss, 0, LINEAR_PARTS), loss_case,
-                   _parts_of_mutants("linear_classifier_loss", 0, LINEAR_PARTS))
+    _check_loss_value("linear_classifier_loss", linear_classifier_loss, linear_classifier_cases(),
+                      LINEAR_PARTS)
 
 
 def check_linear_classifier_gradients(linear_classifier_loss: Callable) -> None:
     """Grade (dW, db): the analytic gradients, or numerical gradients of the student's own loss."""
-    for case in linear_classifier_cases():
-        gradient_case = Case(f"(dW, db) for {case.description}", case.inputs, case.expected[1:])
-        _check_gradient_case("linear_classifier_loss", linear_classifier_loss, gradient_case, (1, 2),
-                             LINEAR_PARTS, ("W", "b"))
+    _check_gradients("linear_classifier_loss", linear_classifier_loss, linear_classifier_cases(), (1, 2),
+                     LINEAR_PARTS, ("W", "b"))
 
 
 # train_linear_classifier(W, b, data, ...) -> dict ---------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from tqdm.auto import tqdm
 
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants.softmax import MUTANTS, _reference_linear_loss, train_correctly
+from grader_tests.mutants.softmax import MUTANTS, reference_linear_loss, train_correctly
 from grader_tests.softmax import (
     check_train_linear_classifier,
     expected_training,
@@ -162,14 +162,14 @@ def test_early_stopping_really_triggers():
     early = [s for s in training_scenarios() if s.options["patience"] == 1]
     assert early
     for scenario in early:
-        result = expected_training(_reference_linear_loss, scenario)
+        result = expected_training(reference_linear_loss, scenario)
         assert result["epochs_run"] < scenario.options["num_epochs"]
         assert result["epochs_run"] == int(np.argmax(result["val_acc_history"])) + 1 + scenario.options["patience"]
 
 
 def test_best_epoch_is_not_the_last_in_every_scenario():
     for scenario in training_scenarios():
-        history = expected_training(_reference_linear_loss, scenario)["val_acc_history"]
+        history = expected_training(reference_linear_loss, scenario)["val_acc_history"]
         assert int(np.argmax(history)) < len(history) - 1
         assert history.count(max(history)) == 1
 
@@ -178,8 +178,8 @@ def test_momentum_makes_a_visible_difference():
     by_momentum = {s.options["momentum"]: s for s in training_scenarios() if s.options["batch_size"] >= 12
                    and s.options["patience"] > 1}
     assert set(by_momentum) == {0.0, 0.9}
-    with_momentum = expected_training(_reference_linear_loss, by_momentum[0.9])["loss_history"]
-    without = expected_training(_reference_linear_loss, by_momentum[0.0])["loss_history"]
+    with_momentum = expected_training(reference_linear_loss, by_momentum[0.9])["loss_history"]
+    without = expected_training(reference_linear_loss, by_momentum[0.0])["loss_history"]
     assert not np.allclose(with_momentum[1:], without[1:], rtol=1e-2)
 
 
@@ -189,7 +189,7 @@ def test_a_minibatch_scenario_whose_batch_size_does_not_divide_n():
     for scenario in minibatch:
         n, size = len(scenario.data["y_train"]), scenario.options["batch_size"]
         assert n % size != 0
-        result = expected_training(_reference_linear_loss, scenario)
+        result = expected_training(reference_linear_loss, scenario)
         assert len(result["loss_history"]) == result["epochs_run"] * math.ceil(n / size)
 
 
@@ -197,7 +197,7 @@ def test_a_minibatch_scenario_whose_batch_size_does_not_divide_n():
 def test_shuffling_does_not_change_what_is_graded(seed):
     for scenario in training_scenarios():
         scenario.options["seed"] = seed
-        expected = expected_training(_reference_linear_loss, scenario)
+        expected = expected_training(reference_linear_loss, scenario)
         got = train_correctly(scenario.W, scenario.b, scenario.data, **scenario.options)
         for key in ("loss_history", "train_acc_history", "val_acc_history", "W", "b"):
             np.testing.assert_allclose(got[key], expected[key], rtol=1e-9, atol=1e-12)
@@ -207,7 +207,7 @@ def test_shuffling_does_not_change_what_is_graded(seed):
 def test_failure_message_names_the_scenario_the_call_and_each_difference():
     mutant = next(m for m in TRAIN_MUTANTS if m.implementation.__name__ == "train_patience_off_by_one")
     with pytest.raises(GradingFailure) as failure:
-        check_train_linear_classifier(mutant.implementation, _reference_linear_loss)
+        check_train_linear_classifier(mutant.implementation, reference_linear_loss)
     message = str(failure.value)
     assert "early stopping with patience 1" in message
     assert "called as train_linear_classifier(W, b, data, learning_rate=" in message

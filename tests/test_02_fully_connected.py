@@ -321,9 +321,9 @@ def test_relu_backward_has_no_numerical_escape_at_zero():
 def test_affine_backward_oracle_matches_numerical_gradients():
     for case in fc.affine_backward_cases():
         x, w, b, dout = (np.array(case.inputs[k], dtype=np.float64) for k in ("x", "w", "b", "dout"))
-        numerical = (numerical_gradient_array(lambda v: fc._affine(v, w, b), x, dout),
-                     numerical_gradient_array(lambda v: fc._affine(x, v, b), w, dout),
-                     numerical_gradient_array(lambda v: fc._affine(x, w, v), b, dout))
+        numerical = (numerical_gradient_array(lambda v: fc.affine_reference(v, w, b), x, dout),
+                     numerical_gradient_array(lambda v: fc.affine_reference(x, v, b), w, dout),
+                     numerical_gradient_array(lambda v: fc.affine_reference(x, w, v), b, dout))
         for got, expected in zip(case.expected, numerical):
             assert got.shape == expected.shape
             assert rel_error(got, expected) < 1e-7
@@ -355,11 +355,11 @@ def test_network_oracle_matches_numerical_gradients():
 
 def test_optimizer_oracle_follows_the_contract_by_hand():
     w, dw = np.array([1.0, -2.0]), np.array([0.5, -0.25])
-    next_w, config = fc._oracle_step("adam", w, dw, None)
+    next_w, config = fc.optimizer_step_reference("adam", w, dw, None)
     # t = 1: m_hat = dw and v_hat = dw**2, so each coordinate moves by learning_rate * sign(dw).
     np.testing.assert_allclose(next_w, w - 1e-3 * np.sign(dw), rtol=1e-7)
     assert config["t"] == 1
-    next_w, config = fc._oracle_step("sgd_momentum", w, dw, {"velocity": np.array([0.1, 0.1])})
+    next_w, config = fc.optimizer_step_reference("sgd_momentum", w, dw, {"velocity": np.array([0.1, 0.1])})
     np.testing.assert_allclose(config["velocity"], 0.9 * 0.1 - 1e-2 * dw)
     np.testing.assert_allclose(next_w, w + config["velocity"])
 

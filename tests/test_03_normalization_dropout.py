@@ -14,7 +14,7 @@ from grader_tests.mutants.normalization_dropout import (
     MUTANTS,
     batchnorm_forward_eps_ignored,
     layernorm_forward_caching,
-    _normalization_backward,
+    normalization_backward,
 )
 
 
@@ -256,7 +256,7 @@ def test_a_backward_consistent_with_its_own_wrong_forward_passes():
     with pytest.raises(GradingFailure, match="known mistake: eps from bn_param ignored"):
         nd.check_batchnorm_forward(batchnorm_forward_eps_ignored)
     nd.check_batchnorm_backward(batchnorm_forward_eps_ignored,
-                                lambda dout, cache: _normalization_backward(dout, cache, axis=0))
+                                lambda dout, cache: normalization_backward(dout, cache, axis=0))
 
 
 def test_a_backward_matching_neither_oracle_says_so(reference):
@@ -274,7 +274,7 @@ def test_a_backward_matching_neither_oracle_says_so(reference):
 
 def test_network_gradients_are_also_compared_with_the_networks_own_loss(reference):
     loss_case = next(c for c in nd.fully_connected_net_normalization_cases() if c.extra["kind"] == "loss")
-    assert nd._consistent_with_own_loss(reference.FullyConnectedNet, loss_case)
+    assert nd.consistent_with_own_loss(reference.FullyConnectedNet, loss_case)
 
     class HalfGradient(reference.FullyConnectedNet):
         def loss(self, X, y=None):
@@ -284,7 +284,7 @@ def test_network_gradients_are_also_compared_with_the_networks_own_loss(referenc
             loss, grads = result
             return loss, {**grads, "W1": 0.5 * grads["W1"]}
 
-    assert not nd._consistent_with_own_loss(HalfGradient, loss_case)
+    assert not nd.consistent_with_own_loss(HalfGradient, loss_case)
     with pytest.raises(GradingFailure) as failure:
         nd.check_fully_connected_net_normalization(HalfGradient)
     assert "do not match numerical gradients of your own loss on this input either" in str(failure.value)
@@ -330,13 +330,13 @@ def test_normalisation_backward_oracle_matches_numerical_gradients():
 
 def test_batchnorm_expected_running_averages_follow_the_contract_by_hand():
     x = np.array([[1.0, 2.0], [3.0, 6.0]])
-    out, running_mean, running_var = nd._batchnorm_expected(x, np.ones(2), np.zeros(2), {"mode": "train"})
+    out, running_mean, running_var = nd.batchnorm_reference(x, np.ones(2), np.zeros(2), {"mode": "train"})
     np.testing.assert_allclose(running_mean, [0.2, 0.4])  # 0.1 * [2, 4]
     np.testing.assert_allclose(running_var, [0.1, 0.4])  # 0.1 * biased variances [1, 4]
     np.testing.assert_allclose(out, [[-1, -1], [1, 1]], rtol=1e-4)
     given = {"mode": "train", "momentum": 0.5, "running_mean": np.array([4.0, 0.0]),
              "running_var": np.array([2.0, 2.0])}
-    _, running_mean, running_var = nd._batchnorm_expected(x, np.ones(2), np.zeros(2), given)
+    _, running_mean, running_var = nd.batchnorm_reference(x, np.ones(2), np.zeros(2), given)
     np.testing.assert_allclose(running_mean, [3.0, 2.0])
     np.testing.assert_allclose(running_var, [1.5, 3.0])
 

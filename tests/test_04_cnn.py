@@ -354,10 +354,9 @@ def _probe_cases(function):
     base = function.replace("_fast", "_naive")
     forward = next(iter(CHECKS[function].uses), None)
     if function == "spatial_batchnorm_forward":
-        return [(cnn._bn_probe(function), case) for case in cnn.spatial_batchnorm_forward_cases()]
+        return [(cnn.spatial_batchnorm_probe(function), c) for c in cnn.spatial_batchnorm_forward_cases()]
     if function == "ThreeLayerConvNet":
-        return [(cnn._net_probe(c.extra["kind"], list(c.inputs), c.extra["keys"]), c)
-                for c in cnn.three_layer_conv_net_cases()]
+        return [(cnn.three_layer_conv_net_probe(c), c) for c in cnn.three_layer_conv_net_cases()]
     cases = {"conv_forward_naive": cnn.conv_forward_cases, "conv_backward_naive": cnn.conv_backward_cases,
              "max_pool_forward_naive": cnn.max_pool_forward_cases,
              "max_pool_backward_naive": lambda: cnn.max_pool_backward_cases() + cnn.max_pool_tie_cases(),
@@ -431,8 +430,8 @@ def test_invalid_routings_of_tied_maxima_fail(spoil):
         dx = dx[:, :, :-1]
     assert not cnn.is_valid_max_pool_routing(x, p, dout, dx)
     with pytest.raises(GradingFailure) as failure:
-        cnn._check_tie_routing("max_pool_backward_naive", max_pool_forward_loops, lambda dout_, cache: dx,
-                               case, "max_pool_forward_naive", max_pool_forward_caching_inputs)
+        cnn.check_tie_routing("max_pool_backward_naive", max_pool_forward_loops, lambda dout_, cache: dx,
+                              case, "max_pool_forward_naive", max_pool_forward_caching_inputs)
     message = str(failure.value)
     assert "is accepted" in message and "not a valid routing" in message
 
@@ -441,9 +440,9 @@ def test_the_tie_check_names_a_catalogued_mistake():
     every = next(m for m in MUTANTS if m.name == "gradient sent to every element of the window")
     case, *_ = _tie_case(2)
     with pytest.raises(GradingFailure, match="known mistake: gradient sent to every element"):
-        cnn._check_tie_routing("max_pool_backward_naive", max_pool_forward_caching_inputs,
-                               every.implementation, case, "max_pool_forward_naive",
-                               max_pool_forward_caching_inputs)
+        cnn.check_tie_routing("max_pool_backward_naive", max_pool_forward_caching_inputs,
+                              every.implementation, case, "max_pool_forward_naive",
+                              max_pool_forward_caching_inputs)
 
 
 # ------------------------------------------------------------------------------- the speed check

@@ -1,7 +1,7 @@
 """Realistic mistakes in assignment 03 (batch normalisation, layer normalisation, dropout).
 
 Each layer's mistakes are one working implementation (`_batchnorm`, `_layernorm`, `_dropout`,
-`_normalization_backward`) with one thing changed. Backward mistakes read the cache of a known
+`normalization_backward`) with one thing changed. Backward mistakes read the cache of a known
 forward, in `WORKING`: `batchnorm_forward_caching` and
 `layernorm_forward_caching` keep a dict with x_hat, gamma and inv_std; `dropout_forward_caching`
 keeps (mode, p, keep) with `keep` a boolean mask. The network mistakes are subclasses of
@@ -89,11 +89,18 @@ def batchnorm_forward_momentum_ignored(x, gamma, beta, bn_param):
 # ---------------------------------------------------------------------- normalisation backward
 
 
-def _normalization_backward(dout, cache, *, axis, mean_path=True, variance_path=True,
+def normalization_backward(dout, cache, *, axis, mean_path=True, variance_path=True,
                             sum_dgamma_over=0, sum_dbeta=True, divide_by=None):
     """The closed-form backward of batch norm (axis 0) or layer norm (axis 1), with mistakes.
 
-    divide_by: the number of values per statistic, by default dout.shape[axis].
+    Inputs:
+    - dout: upstream gradient (N, D); cache: a dict with "x_hat" (N, D), "gamma" (D,) and
+      "inv_std" (1 / sqrt(var + eps), broadcastable to (N, D)), as the caching forwards here keep.
+    - axis: 0 for batch norm, 1 for layer norm.
+    - mean_path, variance_path: whether dx includes the gradient through the mean / the variance.
+    - sum_dgamma_over: the axis dgamma is summed over (None: not summed); sum_dbeta likewise over 0.
+    - divide_by: the number of values per statistic, by default dout.shape[axis].
+    Returns (dx, dgamma, dbeta); with the defaults, the correct gradients.
     """
     x_hat, gamma, inv_std = cache["x_hat"], cache["gamma"], cache["inv_std"]
     m = dout.shape[axis] if divide_by is None else divide_by
@@ -109,31 +116,31 @@ def _normalization_backward(dout, cache, *, axis, mean_path=True, variance_path=
 
 
 def batchnorm_backward_no_mean_or_variance_path(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, mean_path=False, variance_path=False)
+    return normalization_backward(dout, cache, axis=0, mean_path=False, variance_path=False)
 
 
 def batchnorm_backward_no_variance_path(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, variance_path=False)
+    return normalization_backward(dout, cache, axis=0, variance_path=False)
 
 
 def batchnorm_backward_no_mean_path(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, mean_path=False)
+    return normalization_backward(dout, cache, axis=0, mean_path=False)
 
 
 def batchnorm_backward_dgamma_not_summed(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, sum_dgamma_over=None)
+    return normalization_backward(dout, cache, axis=0, sum_dgamma_over=None)
 
 
 def batchnorm_backward_dbeta_not_summed(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, sum_dbeta=False)
+    return normalization_backward(dout, cache, axis=0, sum_dbeta=False)
 
 
 def batchnorm_backward_divided_by_features(dout, cache):
-    return _normalization_backward(dout, cache, axis=0, divide_by=dout.shape[1])
+    return normalization_backward(dout, cache, axis=0, divide_by=dout.shape[1])
 
 
 def batchnorm_backward_without_gamma(dout, cache):
-    return _normalization_backward(dout, {**cache, "gamma": np.ones_like(cache["gamma"])}, axis=0)
+    return normalization_backward(dout, {**cache, "gamma": np.ones_like(cache["gamma"])}, axis=0)
 
 
 # ------------------------------------------------------------------------------- layer norm
@@ -176,19 +183,19 @@ def layernorm_forward_eps_ignored(x, gamma, beta, ln_param):
 
 
 def layernorm_backward_over_batch(dout, cache):
-    return _normalization_backward(dout, cache, axis=0)
+    return normalization_backward(dout, cache, axis=0)
 
 
 def layernorm_backward_no_mean_or_variance_path(dout, cache):
-    return _normalization_backward(dout, cache, axis=1, mean_path=False, variance_path=False)
+    return normalization_backward(dout, cache, axis=1, mean_path=False, variance_path=False)
 
 
 def layernorm_backward_dgamma_over_features(dout, cache):
-    return _normalization_backward(dout, cache, axis=1, sum_dgamma_over=1)
+    return normalization_backward(dout, cache, axis=1, sum_dgamma_over=1)
 
 
 def layernorm_backward_dgamma_not_summed(dout, cache):
-    return _normalization_backward(dout, cache, axis=1, sum_dgamma_over=None)
+    return normalization_backward(dout, cache, axis=1, sum_dgamma_over=None)
 
 
 # ---------------------------------------------------------------------------------- dropout

@@ -191,8 +191,12 @@ def linear_reg_missing_from_gradient(W, b, X, y, reg):
 
 # train_linear_classifier(W, b, data, ...) -> dict ---------------------------------------------------
 
-def _reference_linear_loss(W, b, X, y, reg):
-    """A correct linear_classifier_loss: what the training-loop mutants call."""
+def reference_linear_loss(W, b, X, y, reg):
+    """A correct linear_classifier_loss: what the training-loop mutants call.
+
+    Inputs: W (D, C), b (C,), X (N, D), y (N,) class indices, reg the L2 strength.
+    Returns (loss, dW, db): mean softmax cross-entropy + 0.5 * reg * sum(W**2), and its gradients.
+    """
     loss, dscores = _linear_parts(W, b, X, y)
     return loss + 0.5 * reg * np.sum(W * W), X.T @ dscores + reg * W, dscores.sum(axis=0)
 
@@ -218,7 +222,7 @@ def _train(W, b, data, learning_rate=1e-2, momentum=0.9, lr_decay=0.95, reg=1e-4
         epoch_losses = []
         for start in range(0, X_train.shape[0], batch_size):
             batch = order[start:start + batch_size]
-            loss, dW, db = _reference_linear_loss(W, b, X_train[batch], y_train[batch], reg)
+            loss, dW, db = reference_linear_loss(W, b, X_train[batch], y_train[batch], reg)
             epoch_losses.append(float(loss))
             if mistake == "momentum sign":
                 v_W, v_b = momentum * v_W + learning_rate * dW, momentum * v_b + learning_rate * db
@@ -375,6 +379,6 @@ MUTANTS += [
            train_loss_recorded_per_epoch),
 ]
 
-WORKING = {"linear_classifier_loss": _reference_linear_loss, "train_linear_classifier": train_correctly}
+WORKING = {"linear_classifier_loss": reference_linear_loss, "train_linear_classifier": train_correctly}
 """A correct notebook in the mutants' conventions: the training loop's mutants change train_correctly
 in one place and are graded with this loss (softmax's and the losses' mutants stand alone)."""
