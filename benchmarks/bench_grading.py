@@ -1,9 +1,10 @@
 """Seconds per submission to autograde a complete 04 (CNN) notebook with the kit's real pipeline.
 
 Grades copies of the reference 04 submission (the released notebook with the reference answers
-filled in) with `assignments.instructor.grading.Course` in a fresh course, in one run: nbgrader executes every
-cell, the training cells included, scaled for grading by the notebook itself (it trains its short
-schedule on whatever data the grader's machine has: the bundled fixture, or `$DLKIT_DATA_DIR`).
+filled in) with `assignments.instructor.grading.Course` in a fresh course, in one run: nbgrader
+executes every cell, the training cells included, scaled for grading by the notebook itself (it
+trains its short schedule on whatever data the grader's machine has: the bundled fixture, or
+`$DLKIT_DATA_DIR`).
 Prints the time of one grading run of 1 submission and of N, and the cost per submission; checks
 that every submission got full marks.
 
@@ -14,12 +15,10 @@ The figures are recorded in benchmarks/results.json (`results.record`).
 from __future__ import annotations
 
 import argparse
-import tempfile
-import time
 
 from assignments import course
 from assignments.data import locate_dataset
-from classroom import reference_course
+from classroom import seconds_to_grade
 from results import record
 
 ASSIGNMENT = "04_cnn"
@@ -27,15 +26,7 @@ ASSIGNMENT = "04_cnn"
 
 def grade(count: int) -> float:
     """Seconds to autograde `count` correct submissions of 04 in one fresh course."""
-    with tempfile.TemporaryDirectory() as scratch:
-        course = reference_course(scratch, ASSIGNMENT, count)
-        start = time.perf_counter()
-        course.autograde(ASSIGNMENT)
-        elapsed = time.perf_counter() - start
-        scores = course.scores()
-        assert len(scores) == count and all(s.full_autograded_marks for s in scores), \
-            "a correct submission lost marks"
-    return elapsed
+    return seconds_to_grade(ASSIGNMENT, count, lambda course: course.autograde(ASSIGNMENT))
 
 
 def main() -> None:

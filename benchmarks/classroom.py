@@ -1,7 +1,10 @@
 """A scratch course full of correct submissions, shared by the grading benchmarks."""
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -23,3 +26,17 @@ def reference_course(directory: str | Path, assignment: str, count: int, db_url:
         folder.mkdir(parents=True)
         nbformat.write(submission, folder / notebook)
     return Course(course.root, db_url)
+
+
+def seconds_to_grade(assignment: str, count: int, grade: Callable[[Course], None]) -> float:
+    """Seconds that `grade(course)` takes on a fresh `reference_course` of `count` submissions;
+    every submission must then have full autograded marks."""
+    with tempfile.TemporaryDirectory() as scratch:
+        course = reference_course(scratch, assignment, count)
+        start = time.perf_counter()
+        grade(course)
+        elapsed = time.perf_counter() - start
+        scores = course.scores()
+        assert len(scores) == count and all(s.full_autograded_marks for s in scores), \
+            "a correct submission lost marks"
+    return elapsed
