@@ -197,3 +197,33 @@ ASSIGNMENTS = {a.name: a for a in [
         visible_only=("test_saved_model",)),
 ]}
 """The assignments by name, in course order."""
+
+
+def describe(assignment: Assignment) -> str:
+    """Where each part of an assignment's exercises lives: its notebooks and kit tests, then one
+    line per graded question: the test cell, the function, the hidden check and its mistakes.
+
+    (`python -m grader_tests.registry [assignment ...]` prints it.)
+    """
+    def relative(path: Path) -> str:
+        return str(path.relative_to(REPO_ROOT))
+
+    lines = [f"{assignment.name}",
+             f"  stubs and visible tests: {relative(assignment.release_notebook)}",
+             f"  solutions and hidden tests: {relative(assignment.source_notebook)}",
+             f"  kit tests: {', '.join(assignment.kit_tests)}, tests/test_exercise_contracts.py"]
+    for q in assignment.questions:
+        graded = q.function + (f" (with {', '.join(q.uses)})" if q.uses else "")
+        where = [f"grader_tests/mutants/{module.__name__.rsplit('.', 1)[-1]}.py"
+                 for module in assignment.mutant_modules() for m in module.MUTANTS if m.function == q.function]
+        mistakes = f"{len(where)} mistakes in {where[0]}" if where and q.names_mistakes else "no catalogued mistakes"
+        lines.append(f"  {q.grade_id}: {graded}; grader_tests/{q.module}.py {q.check}; {mistakes}")
+    lines += [f"  {grade_id}: its visible test only" for grade_id in assignment.visible_only]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for name in sys.argv[1:] or ASSIGNMENTS:
+        print(describe(ASSIGNMENTS[name]))

@@ -20,7 +20,7 @@ import pytest
 
 from assignments.notebooks import cell_by_grade_id, read_notebook
 from grader_tests.checking import GradingFailure
-from grader_tests.registry import ASSIGNMENTS, REPO_ROOT, Assignment
+from grader_tests.registry import ASSIGNMENTS, REPO_ROOT, Assignment, describe
 from tests.notebook_definitions import reference, released
 
 QUESTIONS = [(a, q) for a in ASSIGNMENTS.values() for q in a.questions]
@@ -147,3 +147,12 @@ WORKING = [(a, q) for a, q in QUESTIONS if q.names_mistakes and set(q.args) <= s
 def test_the_catalogues_working_definitions_pass(assignment, question):
     question.grade(SimpleNamespace(**_working(assignment)))
 
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS.values(), ids=lambda a: a.name)
+def test_the_registry_says_where_each_part_of_an_exercise_lives(assignment):
+    text = describe(assignment)
+    assert all(f"{q.grade_id}: {q.function}" in text and f"grader_tests/{q.module}.py {q.check}" in text
+               for q in assignment.questions)
+    named = set(re.findall(r"[\w/]+\.(?:py|ipynb)", text))
+    assert named and all((REPO_ROOT / path).is_file() for path in named), named
