@@ -25,7 +25,6 @@ import builtins
 import contextlib
 import io
 import os
-import re
 import shutil
 import signal
 import socket
@@ -49,22 +48,27 @@ from threadpoolctl import threadpool_limits
 from traitlets import Bool, Integer
 
 from assignments import paths
+from assignments.instructor import markers
 from assignments.jail import remote
 from assignments.instructor.nbgrader_plugins import RESTORE_NOTES
 from assignments.notebooks import EXECUTION_TIMEOUT, has_code
 from assignments.jail.sandbox import Limits
 from assignments.instructor.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
 
-HIDDEN_REGION = re.compile(r"^[ \t]*#+\s*BEGIN HIDDEN TESTS[ \t]*\n(.*?)^[ \t]*#+\s*END HIDDEN TESTS[ \t]*$\n?",
-                           re.MULTILINE | re.DOTALL)
 KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", *BLAS_THREAD_VARIABLES)
 """The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
 
 
 def split_hidden_tests(source: str) -> tuple[str, str]:
-    """(hidden test code, the rest of the cell) of a test cell's source."""
-    hidden = "".join(match.group(1) for match in HIDDEN_REGION.finditer(source))
-    return hidden, HIDDEN_REGION.sub("", source)
+    """(hidden test code, the rest of the cell) of a test cell's source.
+
+    The hidden test code is the lines of the cell's hidden-test regions, without their markers;
+    the rest is every other line. An unterminated region is no hidden test: it stays in the rest.
+    """
+    lines = markers.parse(source)
+    hidden = [line.region == markers.HIDDEN and line.terminated for line in lines]
+    return ("".join(line.text for line, inside in zip(lines, hidden) if inside and not line.marker),
+            "".join(line.text for line, inside in zip(lines, hidden) if not inside))
 
 
 class KernelRefused(BaseException):
