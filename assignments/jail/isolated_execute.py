@@ -17,6 +17,9 @@ autograde` (and formgrader's autograde button, and `python -m assignments autogr
 - A fault (a cell that will not stop, a kernel that dies, exhausted memory or CPU time) ends
   the run, but every cell graded before it keeps its result; the cells after it get an error that
   says what happened, and `nb.metadata["dlkit_grading"]` records the status for the grade table.
+- That record also names, per test cell, the catalogued mistakes its failing hidden check
+  recognised (`"mistakes": {grade_id: [{"function", "name", "hint"}, ...]}`), for
+  `python -m assignments check --hidden`.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib
 import psutil
@@ -54,6 +57,7 @@ from assignments.instructor.nbgrader_plugins import RESTORE_NOTES
 from assignments.notebooks import EXECUTION_TIMEOUT, has_code
 from assignments.jail.sandbox import Limits
 from assignments.instructor.submission import BLAS_THREAD_VARIABLES, STATUS_KEY
+from grader_tests.checking import GradingFailure
 
 KERNEL_ENV = ("PATH", "LANG", "LC_ALL", "DLKIT_DATA_DIR", "DLKIT_DATASET", *BLAS_THREAD_VARIABLES)
 """The only variables of the grader's environment a student's kernel sees (no tokens, no keys)."""
@@ -319,9 +323,10 @@ class IsolatedExecute(Execute):
         if not hidden.strip():
             self._execute(cell, index)
             return
-        printed, outcome = self._run_hidden_tests(hidden, run)
+        printed, outcome, mistakes = self._run_hidden_tests(hidden, run)
         if outcome and outcome[0].output_type == "error":
             cell.outputs = printed + outcome
+            run.name_mistakes(_cell_name(cell, index), mistakes)
             return
         cell.outputs = []
         if has_code(visible):  # the cell's value is its last visible statement's, as in the kernel
@@ -346,19 +351,15 @@ class IsolatedExecute(Execute):
                 cell.outputs = []
                 self.execute_cell(cell, index, store_history=True)
 
-    def _run_hidden_tests(self, code: str, run: "_Run") -> tuple[list, list]:
+    def _run_hidden_tests(self, code: str, run: "_Run") -> "HiddenTests":
         """Run hidden test code here, with the notebook's names served by the student's kernel;
-        once more when the serving ended in the grader's own late interrupt.
-
-        Returns (its printed output, [an error output] when it failed, or [the value of its last
-        expression] when that is not None: nbgrader reads a number there as partial credit).
-        """
+        once more when the serving ended in the grader's own late interrupt."""
         try:
             return self._serve_hidden_tests(code, run)
         except _GraderInterrupt:
             return self._serve_hidden_tests(code, run)
 
-    def _serve_hidden_tests(self, code: str, run: "_Run") -> tuple[list, list]:
+    def _serve_hidden_tests(self, code: str, run: "_Run") -> "HiddenTests":
         """One attempt of `_run_hidden_tests`; raises _GraderInterrupt when the kernel's serving
         ended in an interrupt the grader had sent before."""
         pending = self._interrupt_pending
@@ -386,7 +387,7 @@ class IsolatedExecute(Execute):
             endpoint.deadline = time.monotonic() + (self.timeout or EXECUTION_TIMEOUT)
             try:
                 with contextlib.redirect_stdout(stdout), contextlib.chdir(run.scratch):
-                    outcome = _execute_hidden(code, _NotebookNames(endpoint))
+                    outcome, mistakes = _execute_hidden(code, _NotebookNames(endpoint))
             except remote.ChannelClosed:
                 if not _interrupted(self._shell_reply(msg_id, self.stop_grace)):
                     raise
@@ -395,7 +396,7 @@ class IsolatedExecute(Execute):
                     raise _GraderInterrupt("the grader's own interrupt stopped the hidden tests") from None
                 outcome = [_error("KeyboardInterrupt", "the notebook's code raised KeyboardInterrupt while "
                                                        "the hidden tests ran")]
-                return _printed(stdout), outcome
+                return HiddenTests(_printed(stdout), outcome)
             endpoint.close()
             if self._shell_reply(msg_id, self.stop_grace + 5) is None:
                 raise CellTimeoutError("the student's kernel did not finish serving the hidden tests")
@@ -403,7 +404,7 @@ class IsolatedExecute(Execute):
             listener.close()
             if connection is not None:
                 connection.close()
-        return _printed(stdout), outcome
+        return HiddenTests(_printed(stdout), outcome, mistakes)
 
     def _raise_refusal(self, reply: dict | None, pending: bool) -> None:
         """The kernel ended its request to serve the hidden tests (`reply`), or never connected."""
@@ -436,6 +437,20 @@ class IsolatedExecute(Execute):
                       f"{name} ran longer than {self.timeout} s and could not be interrupted")
 
 
+class HiddenTests(NamedTuple):
+    """What a test cell's hidden tests did.
+
+    - printed: the outputs showing what they printed (none when they printed nothing).
+    - outcome: [] when they passed, [an error output] when they failed, or [the value of their
+      last expression] when that is not None (nbgrader reads a number there as partial credit).
+    - mistakes: the catalogued mistakes (`grader_tests.checking.Mutant`) their GradingFailure named.
+    """
+
+    printed: list
+    outcome: list
+    mistakes: tuple = ()
+
+
 def _printed(stdout: io.StringIO) -> list:
     """The outputs showing what the hidden tests printed (none when they printed nothing)."""
     return [NotebookNode(output_type="stream", name="stdout", text=stdout.getvalue())] if stdout.getvalue() else []
@@ -446,9 +461,13 @@ def _interrupted(reply: dict | None) -> bool:
     return reply is not None and reply["content"].get("ename") == "KeyboardInterrupt"
 
 
-def _execute_hidden(code: str, names: "_NotebookNames") -> list:
-    """exec the hidden tests; [] when they pass, [error output] when they fail, [execute_result]
-    with the last expression's value when it is not None."""
+def _execute_hidden(code: str, names: "_NotebookNames") -> tuple[list, tuple]:
+    """exec the hidden tests.
+
+    Returns (outcome, mistakes): the outcome is [] when they pass, [error output] when they fail,
+    [execute_result] with the last expression's value when it is not None; the mistakes are those
+    a GradingFailure names (else none).
+    """
     tree = ast.parse(code)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     scope = {"__builtins__": builtins, "__name__": "__hidden_tests__"}
@@ -458,11 +477,11 @@ def _execute_hidden(code: str, names: "_NotebookNames") -> list:
     except (remote.ChannelClosed, remote.CallTimeout):
         raise
     except BaseException as error:  # any failure of the hidden tests fails the cell
-        return [_error(type(error).__name__, str(error))]
+        return [_error(type(error).__name__, str(error))], error.mistakes if isinstance(error, GradingFailure) else ()
     if value is None:
-        return []
+        return [], ()
     return [NotebookNode(output_type="execute_result", execution_count=None, metadata={},
-                         data={"text/plain": repr(value)})]
+                         data={"text/plain": repr(value)})], ()
 
 
 class _NotebookNames(dict):
@@ -491,6 +510,12 @@ class _Run:
         self.notes: list[dict] = []
         self.fault: dict | None = None
         self.not_run: list[str] = []
+        self.mistakes: dict[str, list[dict]] = {}
+
+    def name_mistakes(self, cell: str, mistakes: tuple) -> None:
+        """Record the catalogued mistakes (Mutants) a failing check of `cell` named, if any."""
+        if mistakes:
+            self.mistakes[cell] = [{"function": m.function, "name": m.name, "hint": m.hint} for m in mistakes]
 
     def note(self, kind: str, cell: str, detail: str) -> None:
         if not any(n["cell"] == cell and n["kind"] == kind for n in self.notes):
@@ -502,10 +527,11 @@ class _Run:
     def record(self) -> dict:
         faults = self.notes + ([self.fault] if self.fault else [])
         if not faults:
-            return {"status": "ok", "detail": "", "faults": [], "not_run": []}
+            return {"status": "ok", "detail": "", "faults": [], "not_run": [], "mistakes": self.mistakes}
         main = self.fault or faults[0]
         detail = main["detail"] + (f"; {len(self.not_run)} cells not run" if self.not_run else "")
-        return {"status": main["kind"], "detail": detail, "faults": faults, "not_run": self.not_run}
+        return {"status": main["kind"], "detail": detail, "faults": faults, "not_run": self.not_run,
+                "mistakes": self.mistakes}
 
 
 def _running(process: psutil.Process) -> bool:
