@@ -3,7 +3,7 @@ import nbformat
 
 from assignments import paths
 from assignments.instructor.markers import HIDDEN, MARKERS, SOLUTION, parse
-from assignments.jail.isolated_execute import split_hidden_tests
+from assignments.jail.hidden_tests import split_hidden_tests
 from tests import hostile
 
 
