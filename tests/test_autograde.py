@@ -94,7 +94,9 @@ def test_feedback_names_the_mistake_without_showing_hidden_tests(graded):
 
 def test_the_autograded_notebook_records_the_mistake_a_hidden_check_named(graded):
     mutant = next(m for m in MUTANTS if m.implementation is softmax_without_max_shift)
-    record = read_notebook(graded.root / "autograded" / "mutant" / SOFTMAX_NB).metadata[STATUS_KEY]
+    autograded = read_notebook(graded.root / "autograded" / "mutant" / SOFTMAX_NB)
+    nbformat.validate(autograded)
+    record = autograded.metadata[STATUS_KEY]
     assert record["mistakes"] == {"test_softmax": [{"function": "softmax", "name": mutant.name, "hint": mutant.hint}]}
     reference = read_notebook(graded.root / "autograded" / "reference" / SOFTMAX_NB).metadata[STATUS_KEY]
     assert reference["mistakes"] == {}
