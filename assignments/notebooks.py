@@ -143,13 +143,16 @@ def _is_alias_or_constant(value: ast.expr) -> bool:
 @dataclass(frozen=True)
 class QuestionResult:
     """The outcome of one graded test cell of an executed notebook. `checked` is False for a
-    released cell with nothing visible to run (its tests are all hidden): it earned no points."""
+    released cell with nothing visible to run (its tests are all hidden): it earned no points.
+    `mistakes` are the catalogued mistakes its hidden checks recognised, as the grading record
+    names them ({"function", "name", "hint"} each; none unless graded with the hidden tests)."""
 
     grade_id: str
     points: float
     max_points: float
     message: str = ""
     checked: bool = True
+    mistakes: tuple[dict[str, str], ...] = ()
 
     @property
     def passed(self) -> bool:

@@ -2,20 +2,15 @@
 
 Unlike `nbgrader validate`, the result is a per-question table and an exit status that says
 whether everything passed. The student's notebook file is never modified. When a hidden check
-recognises a mistake of the catalogue (`grader_tests/mutants/`), its failure message says
-"This looks like a known mistake: <name>. ..."; the table then names the mistake and a list of
-hints under it says how to fix each one.
+recognises a mistake of the catalogue (`grader_tests/mutants/`), the grading record of the
+autograded notebook names it; the table then names the mistake and a list of hints under it says
+how to fix each one.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import pkgutil
-import re
 import shutil
 import tempfile
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 
 from assignments import paths
@@ -46,6 +41,7 @@ def check_notebook(path: str | Path, hidden: bool = False,
                 else r for r in question_results(execute_notebook(nb, working_dir=path.parent))]
     # The grading side: the kit has it, the student distribution does not (cli refuses --hidden there).
     from assignments.instructor.grading import Course
+    from assignments.instructor.submission import STATUS_KEY
     from assignments.jail.sandbox import sandbox_problem
 
     source = _assignment_source(assignment, path)
@@ -61,7 +57,9 @@ def check_notebook(path: str | Path, hidden: bool = False,
         submitted.mkdir(parents=True)
         shutil.copy(path, submitted / name)
         course.autograde(assignment, "self")
-        return question_results(read_notebook(course.root / "autograded" / "self" / assignment / name))
+        graded = read_notebook(course.root / "autograded" / "self" / assignment / name)
+    mistakes = graded.metadata.get(STATUS_KEY, {}).get("mistakes", {})
+    return [replace(r, mistakes=tuple(mistakes.get(r.grade_id, ()))) for r in question_results(graded)]
 
 
 def _assignment_source(assignment: str | None, path: Path) -> Path:
@@ -111,55 +109,23 @@ def _source_notebook_name(source: Path, submitted_name: str) -> str:
     raise GradingError(f"{submitted_name} is none of the assignment's notebooks {names}")
 
 
-@cache
-def mistake_catalogue() -> tuple:
-    """Every `Mutant` of the catalogue: the `MUTANTS` of each module in `grader_tests.mutants`;
-    none in the student distribution, which has no hidden tests to name them."""
-    if importlib.util.find_spec("grader_tests") is None:
-        return ()
-    import grader_tests.mutants
-
-    mutants = []
-    for module in pkgutil.iter_modules(grader_tests.mutants.__path__):
-        mutants += getattr(importlib.import_module(f"grader_tests.mutants.{module.name}"), "MUTANTS", [])
-    return tuple(mutants)
-
-
-def known_mistakes(message: str) -> list:
-    """The catalogued mistakes a failure message names ("... known mistake: <name>. <hint>").
-
-    Several functions have a mistake of the same name ("input modified in place"); the one meant is
-    the one whose hint the message quotes, else the one of the function that failed. Each mistake
-    is listed once, in the order the message names them.
-    """
-    named = [m for m in mistake_catalogue() if f"known mistake: {m.name}." in message]
-    failed = re.search(r"(\w+) failed a hidden check", message)
-    quoted = [m for m in named if f"known mistake: {m.name}. {m.hint}" in message]
-    of_function = [m for m in named if failed and m.function == failed.group(1)]
-    found = {}
-    for mutant in sorted(quoted + of_function + named,
-                         key=lambda m: message.index(f"known mistake: {m.name}.")):
-        found.setdefault(mutant.name, mutant)
-    return list(found.values())
-
-
 def format_results(results: list[QuestionResult]) -> str:
     """A per-question table with totals, hints for the known mistakes, then every failure message."""
     width = max([len("question"), *(len(r.grade_id) for r in results)])
     lines = [f"{'question'.ljust(width)}  points  result"]
-    mistakes = {r.grade_id: known_mistakes(r.message) for r in results if not r.passed}
+    mistakes = {r.grade_id: r.mistakes for r in results if not r.passed}
     for r in results:
         outcome = ("hidden only" if not r.checked else "passed" if r.passed else
                    "FAILED  not answered yet" if _not_answered(r) else "FAILED")
         row = f"{r.grade_id.ljust(width)}  {f'{r.points:g}/{r.max_points:g}'.ljust(6)}  {outcome}"
         if mistakes.get(r.grade_id):
-            row += "  looks like: " + "; ".join(m.name for m in mistakes[r.grade_id])
+            row += "  looks like: " + "; ".join(m["name"] for m in mistakes[r.grade_id])
         lines.append(row)
     total, maximum = sum(r.points for r in results), sum(r.max_points for r in results)
     lines.append(f"{'total'.ljust(width)}  {total:g}/{maximum:g}")
     if any(mistakes.values()):
         lines += ["", "Hints for the known mistakes recognised:"]
-        lines += [f"  {grade_id}: {m.name}. Hint: {m.hint}"
+        lines += [f"  {grade_id}: {m['name']}. Hint: {m['hint']}"
                   for grade_id, found in mistakes.items() for m in found]
     for r in results:
         if not r.passed:

@@ -3,20 +3,17 @@
 A hidden check describes a *case* (named inputs and the expected result from an independent
 oracle). `check_case` calls the student's function on copies of the inputs, then fails with a
 `GradingFailure` whose message says what was checked, on which input, what was expected, what came
-back, and which catalogued mistake (a `Mutant`) behaves the same way on that input.
+back, and which catalogued mistake (a `Mutant`) behaves the same way on that input; the failure's
+`mistakes` name those mistakes for the grader too.
 """
 from __future__ import annotations
 
 import copy
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
-
-
-class GradingFailure(AssertionError):
-    """A hidden check failed; the message is written for the student."""
 
 
 class ContractError(Exception):
@@ -33,13 +30,43 @@ class Mutant:
     - function: the contract name it stands in for (e.g. "softmax").
     - name: a short name of the mistake, as the feedback shows it.
     - hint: one sentence on how to fix it.
-    - implementation: a callable with the contract's signature that makes exactly this mistake.
+    - implementation: a callable with the contract's signature that makes exactly this mistake;
+      no part of the mistake's identity (equality, hash): a check may wrap it, as it wraps the
+      student's function, and still names the same mistake.
     """
 
     function: str
     name: str
     hint: str
-    implementation: Callable
+    implementation: Callable = field(compare=False)
+
+
+def known_mistake_line(mutant: Mutant) -> str:
+    """The line of a failure message that names `mutant`'s mistake and how to fix it.
+
+    Returns e.g. "  This looks like a known mistake: no max subtraction. Subtract each row's max ...".
+    """
+    return f"  This looks like a known mistake: {mutant.name}. {mutant.hint}"
+
+
+class GradingFailure(AssertionError):
+    """A hidden check failed; the message is written for the student.
+
+    Inputs:
+    - explanation: what was checked, on which input, what was expected and what came back.
+    - mistakes: the catalogued mistakes that behave the same way on that input.
+    The message is the explanation, then one `known_mistake_line` per mistake; `mistakes` keeps
+    them as a tuple of `Mutant`s (empty when none matches), for the grader to record.
+    """
+
+    def __init__(self, explanation: str, mistakes: Sequence[Mutant] = ()):
+        self.explanation = explanation
+        self.mistakes: tuple[Mutant, ...] = tuple(mistakes)
+        super().__init__("\n".join([explanation, *map(known_mistake_line, self.mistakes)]))
+
+    def with_line(self, line: str) -> GradingFailure:
+        """This failure with one more line of explanation, `line` (before the named mistakes)."""
+        return GradingFailure(f"{self.explanation}\n  {line}", self.mistakes)
 
 
 @dataclass
@@ -119,10 +146,8 @@ def check_case(name: str, function: Callable, case: Case, mutants: list[Mutant])
     else:
         lines.append(f"  expected: {_show(case.expected)}")
         lines.append(f"  returned: {_show(outcome.value)}")
-    lines += [f"  This looks like a known mistake: {m.name}. {m.hint}"
-              for m in matching_mutants(outcome, case, [m for m in mutants if m.function == name],
-                                        rtol, atol)]
-    raise GradingFailure("\n".join(lines))
+    raise GradingFailure("\n".join(lines), matching_mutants(outcome, case, [m for m in mutants if m.function == name],
+                                                         rtol, atol))
 
 
 def matching_mutants(outcome: Outcome, case: Case, mutants: list[Mutant],

@@ -42,7 +42,6 @@ from grader_tests.gradients import (
     check_case_parts,
     check_forward,
     split_pair,
-    with_line,
 )
 from grader_tests.networks import constructor_call, net_probe, structure_cases
 from grader_tests.mutants.cnn import MUTANTS, WORKING
@@ -437,9 +436,9 @@ def check_tie_routing(name: str, forward: Callable, backward: Callable, case: Ca
     except GradingFailure as failure:
         if outcome.error is not None or outcome.modified:
             raise
-        raise GradingFailure(with_line(
-            str(failure), "Your dx is not a valid routing: some gradient reaches an element that is "
-            "not a maximum of its window, or a window's parts do not add up to its dout.")) from None
+        raise failure.with_line("Your dx is not a valid routing: some gradient reaches an element that is "
+                                "not a maximum of its window, or a window's parts do not add up to its dout."
+                                ) from None
 
 
 def check_avg_pool_forward(avg_pool_forward: Callable, name: str = "avg_pool_forward") -> None:

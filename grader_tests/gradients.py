@@ -82,16 +82,7 @@ def check_case_parts(name: str, function: Callable, case: Case, mutants: Sequenc
         differing = _differing_parts(function, case, parts)
         if not differing:
             raise
-        message = with_line(str(failure), f"The parts that differ: {', '.join(differing)}.")
-        raise GradingFailure(message) from None
-
-
-def with_line(message: str, line: str) -> str:
-    """A failure message with one more line of explanation, before any named known mistake."""
-    lines = message.split("\n")
-    at = next((i for i, text in enumerate(lines) if text.startswith("  This looks like")), len(lines))
-    lines.insert(at, f"  {line}")
-    return "\n".join(lines)
+        raise failure.with_line(f"The parts that differ: {', '.join(differing)}.") from None
 
 
 def _differing_parts(function: Callable, case: Case, parts: Sequence[str] | None) -> list[str]:
@@ -150,9 +141,8 @@ def check_backward(name: str, forward: Callable, backward: Callable, case: Case,
             if own is not None and close(outcome.value, own[0] if single else own,
                                          NUMERICAL_RTOL, NUMERICAL_ATOL):
                 return  # the exact derivative of the student's own forward
-            raise GradingFailure(with_line(
-                str(failure), f"These gradients do not match numerical gradients of your own "
-                f"{forward_name} on this input either.")) from None
+            raise failure.with_line(f"These gradients do not match numerical gradients of your own "
+                                    f"{forward_name} on this input either.") from None
         raise
 
 

@@ -50,7 +50,6 @@ from grader_tests.gradients import (
     check_case_parts,
     require_forward_runs,
     split_pair,
-    with_line,
 )
 from grader_tests.mutants.normalization_dropout import MUTANTS, WORKING
 
@@ -770,8 +769,8 @@ def _check_network(Net: type, cases: list[Case]) -> None:
                 raise
             if consistent_with_own_loss(Net, case):
                 continue
-            raise GradingFailure(with_line(str(failure), "These gradients do not match numerical gradients "
-                                           "of your own loss on this input either.")) from None
+            raise failure.with_line("These gradients do not match numerical gradients "
+                                    "of your own loss on this input either.") from None
 
 
 def check_fully_connected_net_normalization(FullyConnectedNet: type) -> None:

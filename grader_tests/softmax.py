@@ -154,12 +154,10 @@ def _check_gradient_case(name: str, function: Callable, case: Case, index, parts
     try:
         check_case(name, _part(function, index, parts), case, mutants)
     except GradingFailure as failure:
-        lines = str(failure).split("\n")
-        at = next((i for i, line in enumerate(lines) if line.startswith("  This looks like")), len(lines))
-        if own_available:
-            lines.insert(at, "  They are not the numerical gradients of your own loss on this input either, "
-                             "so they do not belong to the loss your function returns.")
-        raise GradingFailure("\n".join(lines)) from None
+        if not own_available:
+            raise
+        raise failure.with_line("They are not the numerical gradients of your own loss on this input either, "
+                                "so they do not belong to the loss your function returns.") from None
 
 
 # softmax_cross_entropy(scores, y) -> (loss, dscores) ----------------------------------------------
@@ -480,9 +478,7 @@ def check_train_linear_classifier(train_linear_classifier: Callable, linear_clas
             for key in differing:
                 lines += [f"  {key}:", f"    expected {_show_observation(expected[key])}",
                           f"    returned {_show_observation(got[key])}"]
-        lines += [f"  This looks like a known mistake: {m.name}. {m.hint}"
-                  for m in _matching_training_mutants(got, differing, scenario)]
-        raise GradingFailure("\n".join(lines))
+        raise GradingFailure("\n".join(lines), _matching_training_mutants(got, differing, scenario))
 
 
 def _matching_training_mutants(got: dict[str, Any] | BaseException, differing: list[str] | None,

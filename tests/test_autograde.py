@@ -7,8 +7,9 @@ import pytest
 
 from assignments.instructor.grading import Course
 from assignments.instructor.leaks import hidden_test_lines
+from assignments.instructor.submission import STATUS_KEY
 from assignments.notebooks import read_notebook
-from grader_tests.mutants.softmax import softmax_without_max_shift
+from grader_tests.mutants.softmax import MUTANTS, softmax_without_max_shift
 from tests.builders import SOFTMAX_NB, correct_submission, released, with_answer
 
 pytestmark = pytest.mark.nbgrader
@@ -89,6 +90,16 @@ def test_feedback_names_the_mistake_without_showing_hidden_tests(graded):
     hidden = hidden_test_lines(graded.root / "source" / ASSIGNMENT)
     assert hidden and not [line for line in hidden if line in html]
     assert "BEGIN HIDDEN TESTS" not in html and "GradingFailure: softmax failed a hidden check" in html
+
+
+def test_the_autograded_notebook_records_the_mistake_a_hidden_check_named(graded):
+    mutant = next(m for m in MUTANTS if m.implementation is softmax_without_max_shift)
+    autograded = read_notebook(graded.root / "autograded" / "mutant" / SOFTMAX_NB)
+    nbformat.validate(autograded)
+    record = autograded.metadata[STATUS_KEY]
+    assert record["mistakes"] == {"test_softmax": [{"function": "softmax", "name": mutant.name, "hint": mutant.hint}]}
+    reference = read_notebook(graded.root / "autograded" / "reference" / SOFTMAX_NB).metadata[STATUS_KEY]
+    assert reference["mistakes"] == {}
 
 
 def test_feedback_of_a_correct_submission_shows_its_score(graded):

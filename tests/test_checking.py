@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader_tests.checking import Case, GradingFailure, Mutant, check_case, close, tolerances
+from grader_tests.checking import Case, GradingFailure, Mutant, check_case, close, known_mistake_line, tolerances
 
 CASE = Case("a 2 x 2 matrix", {"x": np.array([[1.0, -2.0], [3.0, 4.0]])}, np.array([[2.0, -4.0], [6.0, 8.0]]))
 
@@ -44,6 +44,26 @@ def test_the_matching_mutant_is_named_and_others_are_not():
     message = str(failure.value)
     assert "known mistake: tripled." in message
     assert "negated" not in message and "elsewhere" not in message
+    assert failure.value.mistakes == (mutants[0],)
+    assert message.endswith("\n" + known_mistake_line(mutants[0]))
+
+
+def test_a_failure_names_its_mistakes_in_its_message_and_as_data():
+    tripled = Mutant("double", "tripled", "Multiply by 2, not 3.", lambda x: 3 * x)
+    assert known_mistake_line(tripled) == "  This looks like a known mistake: tripled. Multiply by 2, not 3."
+    failure = GradingFailure("double failed a hidden check on a matrix.", [tripled])
+    assert str(failure) == "double failed a hidden check on a matrix.\n" + known_mistake_line(tripled)
+    longer = failure.with_line("The parts that differ: dx.")
+    assert longer.mistakes == (tripled,)
+    assert str(longer).splitlines() == ["double failed a hidden check on a matrix.", "  The parts that differ: dx.",
+                                        known_mistake_line(tripled)]
+    assert GradingFailure("no mistake recognised").mistakes == ()
+
+
+def test_a_mistake_is_the_same_whatever_wraps_its_implementation():
+    tripled = Mutant("double", "tripled", "use 2", lambda x: 3 * x)
+    assert Mutant("double", "tripled", "use 2", lambda x: tripled.implementation(x)) == tripled
+    assert Mutant("double", "tripled", "use 3", tripled.implementation) != tripled
 
 
 def test_warnings_inside_the_student_function_are_silenced(recwarn):

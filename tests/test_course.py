@@ -12,7 +12,7 @@ import pytest
 from assignments import course, paths
 from assignments.cli import main
 from assignments.data import FASHION_MNIST_CLASSES, DataFileError, get_mnist_data
-from assignments.jail.isolated_execute import KERNEL_ENV, _readable_paths
+from assignments.jail.jailed_kernel import KERNEL_ENV, readable_paths
 from assignments.jail.sandbox import prepare_scratch, sandboxed
 from tests.builders import correct_submission
 
@@ -97,7 +97,7 @@ def test_the_graders_jail_sees_the_setting_and_its_override(tmp_path):
     assert "DLKIT_DATASET" in KERNEL_ENV
     code = "from assignments import course; print(course.dataset())"
     for env, expected in [({}, "mnist"), ({"DLKIT_DATASET": "fashion-mnist"}, "fashion-mnist")]:
-        argv = sandboxed([sys.executable, "-c", code], scratch, readable=_readable_paths("01_softmax"))
+        argv = sandboxed([sys.executable, "-c", code], scratch, readable=readable_paths("01_softmax"))
         run = subprocess.run(argv, cwd="/", capture_output=True, text=True, timeout=60,
                              env={"PATH": "/usr/bin:/bin", **env})
         assert (run.returncode, run.stdout.strip()) == (0, expected), run.stderr

@@ -50,16 +50,16 @@ def test_students_are_the_submission_folders_matching_the_glob(tmp_path):
 
 
 def test_grading_uses_one_blas_thread_unless_the_environment_sets_a_count(tmp_path, monkeypatch):
-    from assignments.jail import isolated_execute
+    from assignments.jail import jailed_kernel
 
-    for name in isolated_execute.BLAS_THREAD_VARIABLES:
+    for name in jailed_kernel.BLAS_THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    assert isolated_execute.one_blas_thread_unless_set()
-    env = isolated_execute._kernel_env(tmp_path)
-    assert [env[name] for name in isolated_execute.BLAS_THREAD_VARIABLES] == ["1", "1", "1"]
+    assert jailed_kernel.one_blas_thread_unless_set()
+    env = jailed_kernel.kernel_env(tmp_path)
+    assert [env[name] for name in jailed_kernel.BLAS_THREAD_VARIABLES] == ["1", "1", "1"]
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
-    assert not isolated_execute.one_blas_thread_unless_set()
-    env = isolated_execute._kernel_env(tmp_path)  # the kernel gets the user's setting, and only it
+    assert not jailed_kernel.one_blas_thread_unless_set()
+    env = jailed_kernel.kernel_env(tmp_path)  # the kernel gets the user's setting, and only it
     assert env["OPENBLAS_NUM_THREADS"] == "2" and "OMP_NUM_THREADS" not in env
 
 

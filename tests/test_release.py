@@ -7,7 +7,8 @@ import pytest
 from assignments import paths
 from assignments.instructor import release as release_module
 from assignments.instructor.grading import assignment_names
-from assignments.instructor.leaks import MARKERS, find_leaks, secret_lines
+from assignments.instructor.leaks import find_leaks, secret_lines
+from assignments.instructor.markers import HIDDEN, MARKERS, parse
 
 ASSIGNMENTS = assignment_names()
 
@@ -71,7 +72,8 @@ def test_source_notebooks_carry_no_outputs(notebook):
 def test_hidden_tests_run_before_the_visible_checks(notebook):
     """A visible assertion failing first would hide the message that names the mistake."""
     for cell in json.loads(notebook.read_text())["cells"]:
-        lines = [line.strip() for line in "".join(cell["source"]).splitlines()]
-        if "### BEGIN HIDDEN TESTS" in lines:
-            assert lines[0].startswith('"""'), f"{notebook}: test cells start with a docstring"
-            assert lines[1] == "### BEGIN HIDDEN TESTS", f"{notebook}: {lines[0]}"
+        lines = parse("".join(cell["source"]))
+        hidden = [index for index, line in enumerate(lines) if line.region == HIDDEN]
+        if hidden:
+            assert lines[0].text.strip().startswith('"""'), f"{notebook}: test cells start with a docstring"
+            assert hidden[0] == 1 and lines[1].marker, f"{notebook}: {lines[0].text.strip()}"

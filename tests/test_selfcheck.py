@@ -1,4 +1,4 @@
-"""`check --hidden` hints: the catalogued mistake a hidden check's message names, and its hint."""
+"""`check --hidden` hints: the catalogued mistake a hidden check names, and its hint."""
 import re
 
 import nbformat
@@ -6,9 +6,9 @@ import pytest
 
 from assignments.cli import main
 from assignments.notebooks import QuestionResult, cell_by_grade_id
-from assignments.selfcheck import format_results, known_mistakes, mistake_catalogue
+from assignments.selfcheck import format_results
 from grader_tests.checking import GradingFailure
-from grader_tests.mutants import cnn, softmax
+from grader_tests.mutants import cnn, fully_connected, softmax
 from grader_tests.softmax import check_softmax, check_softmax_cross_entropy_loss
 from tests.builders import correct_submission, graded_test_cell
 
@@ -16,23 +16,24 @@ from tests.builders import correct_submission, graded_test_cell
 def _failure(check, implementation):
     with pytest.raises(GradingFailure) as failure:
         check(implementation)
-    return f"GradingFailure: {failure.value}"
+    return failure.value
 
 
 def _mutant(module, function, name):
     return next(m for m in module.MUTANTS if m.function == function and m.name == name)
 
 
-def test_the_catalogue_holds_every_assignment_s_mutants():
-    functions = {m.function for m in mistake_catalogue()}
-    assert {"softmax", "affine_forward", "batchnorm_forward", "conv_forward_naive", "Solver"} <= functions
+def _recorded(mutant):
+    """A mistake as the grading record names it."""
+    return {"function": mutant.function, "name": mutant.name, "hint": mutant.hint}
 
 
-def test_a_hidden_check_s_message_gives_the_mutant_and_its_hint():
+def test_a_hidden_check_s_failure_gives_the_mutant_and_its_hint():
     mutant = _mutant(softmax, "softmax", "no max subtraction")
-    message = _failure(check_softmax, mutant.implementation)
-    assert known_mistakes(message) == [mutant]
-    table = format_results([QuestionResult("test_softmax", 0, 2, message), QuestionResult("test_x", 1, 1)])
+    failure = _failure(check_softmax, mutant.implementation)
+    assert failure.mistakes == (mutant,)
+    failed = QuestionResult("test_softmax", 0, 2, f"GradingFailure: {failure}", mistakes=(_recorded(mutant),))
+    table = format_results([failed, QuestionResult("test_x", 1, 1)])
     lines = table.splitlines()
     assert lines[1].split() == ["test_softmax", "0/2", "FAILED", "looks", "like:", "no", "max", "subtraction"]
     assert lines[2].split() == ["test_x", "1/1", "passed"]
@@ -41,18 +42,28 @@ def test_a_hidden_check_s_message_gives_the_mutant_and_its_hint():
 
 def test_a_name_several_functions_share_gives_the_failing_function_s_hint():
     # "no max subtraction" is a mistake of several functions, each with its own hint.
-    shared = [m for m in mistake_catalogue() if m.name == "no max subtraction"]
+    shared = [m for m in softmax.MUTANTS + fully_connected.MUTANTS if m.name == "no max subtraction"]
     assert len({m.hint for m in shared}) == len(shared) > 1
     mutant = _mutant(softmax, "softmax_cross_entropy", "no max subtraction")
-    message = _failure(check_softmax_cross_entropy_loss, mutant.implementation)
-    assert [(m.function, m.hint) for m in known_mistakes(message)] == [(mutant.function, mutant.hint)]
+    failure = _failure(check_softmax_cross_entropy_loss, mutant.implementation)
+    assert [(m.function, m.hint) for m in failure.mistakes] == [(mutant.function, mutant.hint)]
 
 
 def test_no_hint_without_a_named_mistake():
     results = [QuestionResult("test_softmax", 0, 2, "NotImplementedError: "), QuestionResult("test_x", 1, 1)]
-    assert known_mistakes(results[0].message) == []
+    assert results[0].mistakes == ()
     table = format_results(results)
     assert "Hint" not in table and "looks like" not in table
+
+
+def test_the_table_names_the_recorded_mistakes_not_what_a_message_says():
+    mutant = _mutant(softmax, "softmax", "no max subtraction")
+    quoting = QuestionResult("test_softmax", 0, 2, f"AssertionError: This looks like a known mistake: {mutant.name}.")
+    assert "looks like:" not in format_results([quoting]).splitlines()[1]
+    named = format_results([QuestionResult("test_softmax", 0, 2, "AssertionError: wrong",
+                                           mistakes=(_recorded(mutant),))])
+    assert named.splitlines()[1].endswith(f"looks like: {mutant.name}")
+    assert f"  test_softmax: {mutant.name}. Hint: {mutant.hint}" in named
 
 
 @pytest.mark.nbgrader

@@ -9,30 +9,31 @@ from pathlib import Path
 
 import nbformat
 
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grader_tests")
+from assignments.instructor.markers import HIDDEN, MARKERS, SOLUTION, parse
+
+SIGNS = (*MARKERS, "grader_tests")
+"""Text that never appears in a released notebook: the region markers and the hidden checks' package."""
 SIGNIFICANT = 12
 """A secret line this long (stripped) is specific enough that finding it elsewhere is a leak."""
-REGIONS = {"solution": ("BEGIN SOLUTION", "END SOLUTION"),
-           "hidden": ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")}
 
 
 def _split_cell(cell) -> tuple[dict[str, list[str]], list[str]]:
-    """A cell's lines sorted into its secret regions ('solution', 'hidden', 'answer') and the rest."""
-    secret: dict[str, list[str]] = {"solution": [], "hidden": [], "answer": []}
-    public, inside = [], None
+    """A cell's lines sorted into its secret regions ('solution', 'hidden', 'answer') and the rest.
+
+    Marker lines are in neither; an unterminated region is secret to the end of the cell.
+    """
+    secret: dict[str, list[str]] = {SOLUTION: [], HIDDEN: [], "answer": []}
+    public = []
     is_answer = (cell.cell_type == "markdown"
                  and cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
-    for line in cell.source.splitlines():
-        text = line.strip()
-        begins = [k for k, (begin, _) in REGIONS.items() if re.fullmatch(rf"#+\s*{begin}", text)]
-        if begins:
-            inside = begins[0]
-        elif inside and re.fullmatch(rf"#+\s*{REGIONS[inside][1]}", text):
-            inside = None
-        elif is_answer:
+    for line in parse(cell.source):
+        text = line.text.strip()
+        if line.marker:
+            continue
+        if is_answer:
             secret["answer"].append(text)
-        elif inside:
-            secret[inside].append(text)
+        elif line.region:
+            secret[line.region].append(text)
         else:
             public.append(text)
     return secret, public
@@ -72,7 +73,7 @@ def find_leaks(source_dir: str | Path, release_dir: str | Path) -> list[str]:
             leaks.append(f"{path}: not a notebook (nbgrader copies such files verbatim)")
             continue
         text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
-        leaks += [f"{path}: {marker!r}" for marker in MARKERS if marker in text]
+        leaks += [f"{path}: {sign!r}" for sign in SIGNS if sign in text]
         leaks += [f"{path}: {line!r}" for line in secret if line in text]
     return leaks
 

@@ -184,7 +184,7 @@ def grade_submission(course_root: str | Path, assignment: str, student: str, db_
     - db_url: the gradebook (nbgrader's `CourseDirectory.db_url`); default SQLite in the course.
     - time_limit: wall-time seconds for the whole submission, all attempts together.
     - threads: BLAS/OpenMP threads for the grading kernel; None: the environment's setting, or
-      one thread when it sets none (assignments.jail.isolated_execute.one_blas_thread_unless_set).
+      one thread when it sets none (assignments.jail.jailed_kernel.one_blas_thread_unless_set).
     - attempts, backoff: while the gradebook is locked or its server unreachable, try up to
       `attempts` times, waiting `backoff`, 2 `backoff`, 4 `backoff`, ... (at most MAX_WAIT) seconds,
       with jitter, in between.
