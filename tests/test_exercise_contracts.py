@@ -3,7 +3,8 @@
 For each graded question of each assignment: its hidden test calls what the registry declares,
 the reference solution passes (leaving the global random state alone), the released stub fails (naming the function still to write), and a
 stub of a function it is graded with is named as the thing to fix first. For each catalogued
-mistake: every check of its function that it fails names it, at least one fails, no warning
+mistake: every check of its function that it fails names it (in `GradingFailure.mistakes` and
+the message), at least one fails, no warning
 leaks out; the
 catalogue's working definitions pass; mistake names are unique and every graded function has some.
 The assignment's own kit tests (the registry's `kit_tests`) hold what is particular to it.
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from assignments.notebooks import cell_by_grade_id, read_notebook
-from grader_tests.checking import GradingFailure
+from grader_tests.checking import GradingFailure, known_mistake_line
 from grader_tests.registry import ASSIGNMENTS, REPO_ROOT, Assignment, describe
 from tests.notebook_definitions import reference, released
 
@@ -124,12 +125,13 @@ def test_each_mistake_fails_with_its_name(assignment, mutant):
             try:
                 question.grade(namespace)
             except GradingFailure as failure:
-                failures.append(str(failure))
+                failures.append(failure)
         assert not leaked, f"{question.check} let a warning through: {leaked[0].message}"
     assert failures, f"no check of {mutant.function} fails {mutant.name!r}"
-    for message in failures:
-        assert message.startswith(f"{mutant.function} ")
-        assert f"known mistake: {mutant.name}." in message
+    for failure in failures:
+        assert mutant in failure.mistakes
+        assert str(failure).startswith(f"{mutant.function} ")
+        assert known_mistake_line(mutant) in str(failure)
 
 
 @pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS.values() if a.mutants], ids=lambda a: a.name)
