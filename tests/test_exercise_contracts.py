@@ -1,13 +1,12 @@
 """The shared tests of every exercise, generated from grader_tests/registry.py.
 
 For each graded question of each assignment: its hidden test calls what the registry declares,
-the reference solution passes (leaving the global random state alone), the released stub fails (naming the function still to write), and a
-stub of a function it is graded with is named as the thing to fix first. For each catalogued
-mistake: every check of its function that it fails names it (in `GradingFailure.mistakes` and
-the message), at least one fails, no warning
-leaks out; the
-catalogue's working definitions pass; mistake names are unique and every graded function has some.
-The assignment's own kit tests (the registry's `kit_tests`) hold what is particular to it.
+the reference solution passes (leaving the global random state alone), the released stub fails
+(naming the function still to write), and a stub of a function it is graded with is named as the
+thing to fix first. For each catalogued mistake: every check of its function that it fails names
+it (in `GradingFailure.mistakes` and in the message), at least one fails, and no warning leaks
+out; the catalogue's working definitions pass; mistake names are unique and every graded function
+has some. The assignment's own kit tests (the registry's `kit_tests`) hold what is particular to it.
 """
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from assignments.jail.hidden_tests import split_hidden_tests
 from assignments.notebooks import cell_by_grade_id, read_notebook
 from grader_tests.checking import GradingFailure, known_mistake_line
 from grader_tests.registry import ASSIGNMENTS, REPO_ROOT, Assignment, describe
@@ -39,13 +39,6 @@ def _working(assignment: Assignment) -> dict:
     return {k: v for module in assignment.mutant_modules() for k, v in module.WORKING.items()}
 
 
-def _hidden_region(cell_source: str) -> str:
-    lines = cell_source.splitlines()
-    begin = next(i for i, line in enumerate(lines) if "BEGIN HIDDEN TESTS" in line)
-    end = next(i for i, line in enumerate(lines) if "END HIDDEN TESTS" in line)
-    return "\n".join(lines[begin + 1:end])
-
-
 # ---------------------------------------------------------------------------- the registry
 
 
@@ -61,7 +54,7 @@ def test_the_registry_finds_every_part_of_the_assignment(assignment):
 @pytest.mark.parametrize("assignment, question", QUESTIONS, ids=map(_id, QUESTIONS))
 def test_the_hidden_test_calls_what_the_registry_declares(assignment, question):
     source = cell_by_grade_id(read_notebook(assignment.source_notebook), question.grade_id).source
-    assert ast.dump(ast.parse(_hidden_region(source))) == ast.dump(ast.parse(question.hidden_test))
+    assert ast.dump(ast.parse(split_hidden_tests(source)[0])) == ast.dump(ast.parse(question.hidden_test))
     student = cell_by_grade_id(read_notebook(assignment.release_notebook), question.grade_id).source
     assert "HIDDEN TESTS" not in student and question.check not in student
     for name in question.args:
