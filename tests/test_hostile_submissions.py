@@ -15,7 +15,7 @@ import pytest
 
 from assignments import paths
 from assignments.instructor.grading import Course, GradingError
-from assignments.instructor.submission import read_outcome
+from assignments.instructor.submission import STATUS_KEY, read_outcome
 from tests import hostile
 from tests.builders import SOFTMAX_NB, correct_submission
 
@@ -160,7 +160,7 @@ def test_each_submission_gets_its_expected_points_and_status(graded, student):
     if nb is None:  # only a link was submitted: nothing was graded
         assert not (course.root / "autograded" / student).exists()
         return
-    record = autograded(course, student).metadata["dlkit_grading"]
+    record = autograded(course, student).metadata[STATUS_KEY]
     assert record["status"] == ("ok" if status == "links removed" else status), json.dumps(record)
     assert status in ("ok", "links removed") or row.detail.startswith(record["detail"]), row
 
@@ -173,11 +173,11 @@ def test_a_renamed_notebook_is_graded_and_reported(graded):
 
 def test_a_fault_names_its_cell_and_the_cells_not_run(graded):
     course, _ = graded
-    record = autograded(course, "killed_kernel").metadata["dlkit_grading"]
+    record = autograded(course, "killed_kernel").metadata[STATUS_KEY]
     assert record["faults"][-1]["cell"].startswith("cell ")
     assert "test_linear_classifier_loss" in record["not_run"] and "test_softmax" not in record["not_run"]
     assert "died" in record["detail"] and "cells not run" in record["detail"]
-    hang = autograded(course, "uninterruptible_hang").metadata["dlkit_grading"]
+    hang = autograded(course, "uninterruptible_hang").metadata[STATUS_KEY]
     assert "could not be interrupted" in hang["detail"]
 
 
@@ -210,7 +210,7 @@ def test_a_kernel_out_of_cpu_time_keeps_the_marks_earned_before(tmp_path):
     course.autograde(ASSIGNMENT)
     [row] = course.scores(ASSIGNMENT)
     assert {q: row.questions[q][0] for q in POINTS} == scores(kept=("test_softmax",))
-    record = autograded(course, "burns_cpu").metadata["dlkit_grading"]
+    record = autograded(course, "burns_cpu").metadata[STATUS_KEY]
     assert record["status"] == "cpu" and "used up its CPU time" in record["detail"], record
 
 
@@ -237,7 +237,7 @@ def test_a_notebook_read_through_a_link_is_not_run_by_nbgrader_itself(graded):
     course.nbgrader("autograde", ASSIGNMENT, "--student=direct_link", "--force")
     [row] = [r for r in course.scores(ASSIGNMENT) if r.student == "direct_link"]
     assert {q: row.questions[q][0] for q in POINTS} == scores(*NOTHING)
-    record = autograded(course, "direct_link").metadata["dlkit_grading"]
+    record = autograded(course, "direct_link").metadata[STATUS_KEY]
     assert record["status"] == "links" and "01_softmax.ipynb is a symbolic link" in record["detail"], record
 
 
@@ -275,6 +275,6 @@ def test_restored_cells_follow_the_cells_that_survive(graded):
     for student in ("stripped_metadata", "stripped_metadata_and_ids", "renamed_test_cell", "emptied_answer_grade_id"):
         ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in autograded(course, student).cells]
         assert [i for i in ids if i] == source, (student, ids)
-    record = autograded(course, "stripped_metadata_ids_and_an_answer").metadata["dlkit_grading"]
+    record = autograded(course, "stripped_metadata_ids_and_an_answer").metadata[STATUS_KEY]
     assert record["detail"] == "test_softmax was restored after softmax_intro: no cell of the notebook is softmax, " \
                                "the cell before it", record

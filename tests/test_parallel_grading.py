@@ -234,7 +234,7 @@ def test_the_executor_verdict_becomes_one_status_line(tmp_path):
               "not_run": ["a"]}
     assert describe_verdict(faults) == ("crash", "cell test_y: crash (kernel died); 1 cell not run")
     assert describe_verdict({}) == ("ok", "")
-    for name, metadata in [("a.ipynb", {}), ("b.ipynb", {"dlkit_grading": verdict})]:
+    for name, metadata in [("a.ipynb", {}), ("b.ipynb", {submission.STATUS_KEY: verdict})]:
         (tmp_path / name).write_text(json.dumps({"cells": [], "metadata": metadata}))
     assert executor_status(tmp_path, ["a.ipynb", "b.ipynb"]) == ("timeout", describe_verdict(verdict)[1])
 

@@ -16,7 +16,7 @@ autograde` (and formgrader's autograde button, and `python -m assignments autogr
   handled that interrupt; a request that a late interrupt of the grader's still stopped is run again.
 - A fault (a cell that will not stop, a kernel that dies, exhausted memory or CPU time) ends
   the run, but every cell graded before it keeps its result; the cells after it get an error that
-  says what happened, and `nb.metadata["dlkit_grading"]` records the status for the grade table.
+  says what happened, and `nb.metadata[STATUS_KEY]` records the status for the grade table.
 - That record also names, per test cell, the catalogued mistakes its failing hidden check
   recognised (`"mistakes": {grade_id: [{"function", "name", "hint"}, ...]}`), for
   `python -m assignments check --hidden`.
