@@ -1,11 +1,11 @@
 """The notebooks' experiment helpers (assignments.experiments): FULL, the epoch schedule, the stopwatch."""
 import re
-import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from assignments import paths
+from assignments import experiments, paths
 from assignments.data import MAX_DEFAULT_VALIDATION, get_mnist_data
 from assignments.experiments import FULL_TRAINING_IMAGES, Stopwatch, epoch_schedule, is_full
 from assignments.notebooks import read_notebook
@@ -42,20 +42,30 @@ def test_the_epoch_schedule_picks_the_full_or_the_fixture_figure():
     assert epoch_schedule(False)(10, 4) == 4
 
 
-def test_the_stopwatch_times_its_block_and_then_stands_still():
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """time.perf_counter as the stopwatch sees it: a clock the test advances by hand."""
+    now = [100.0]
+    monkeypatch.setattr(experiments, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    return now
+
+
+def test_the_stopwatch_times_its_block_and_then_stands_still(fake_clock):
     with Stopwatch() as clock:
-        time.sleep(0.05)
+        fake_clock[0] += 2.5
         inside = clock.seconds
-    assert 0.04 < inside <= clock.seconds < 1.0
-    stopped = clock.seconds
-    time.sleep(0.01)
-    assert clock.seconds == stopped
+        fake_clock[0] += 1.0
+    assert inside == 2.5 and clock.seconds == 3.5
+    fake_clock[0] += 7.0
+    assert clock.seconds == 3.5
 
 
-def test_the_stopwatch_stops_when_its_block_raises():
+def test_the_stopwatch_stops_when_its_block_raises(fake_clock):
     with pytest.raises(ValueError), Stopwatch() as clock:
+        fake_clock[0] += 0.5
         raise ValueError
-    assert clock.seconds == clock.seconds >= 0.0
+    fake_clock[0] += 7.0
+    assert clock.seconds == 0.5
 
 
 def test_an_unstarted_stopwatch_says_so():
