@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from assignments import paths
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,12 @@ class Assignment:
     @property
     def source_notebook(self) -> Path:
         """The reference solution with the hidden tests (nbgrader's source)."""
-        return REPO_ROOT / "source" / self.name / f"{self.name}.ipynb"
+        return paths.SOURCE_DIR / self.name / f"{self.name}.ipynb"
 
     @property
     def release_notebook(self) -> Path:
         """The student's notebook: stubs and visible tests."""
-        return REPO_ROOT / "release" / self.name / f"{self.name}.ipynb"
+        return paths.RELEASE_DIR / self.name / f"{self.name}.ipynb"
 
     def mutant_modules(self) -> list[ModuleType]:
         """The mistake catalogues (`grader_tests.mutants.<name>`)."""
@@ -206,7 +206,7 @@ def describe(assignment: Assignment) -> str:
     (`python -m grader_tests.registry [assignment ...]` prints it.)
     """
     def relative(path: Path) -> str:
-        return str(path.relative_to(REPO_ROOT))
+        return str(path.relative_to(paths.REPO_ROOT))
 
     lines = [f"{assignment.name}",
              f"  stubs and visible tests: {relative(assignment.release_notebook)}",

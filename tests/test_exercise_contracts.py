@@ -18,10 +18,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from assignments import paths
 from assignments.jail.hidden_tests import split_hidden_tests
 from assignments.notebooks import cell_by_grade_id, read_notebook
 from grader_tests.checking import GradingFailure, known_mistake_line
-from grader_tests.registry import ASSIGNMENTS, REPO_ROOT, Assignment, describe
+from grader_tests.registry import ASSIGNMENTS, Assignment, describe
 from tests.notebook_definitions import reference, released
 
 QUESTIONS = [(a, q) for a in ASSIGNMENTS.values() for q in a.questions]
@@ -45,7 +46,7 @@ def _working(assignment: Assignment) -> dict:
 @pytest.mark.parametrize("assignment", ASSIGNMENTS.values(), ids=lambda a: a.name)
 def test_the_registry_finds_every_part_of_the_assignment(assignment):
     assert assignment.source_notebook.is_file() and assignment.release_notebook.is_file()
-    assert all((REPO_ROOT / path).is_file() for path in assignment.kit_tests)
+    assert all((paths.REPO_ROOT / path).is_file() for path in assignment.kit_tests)
     graded = {c.metadata.nbgrader["grade_id"] for c in read_notebook(assignment.source_notebook).cells
               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
     assert graded == {q.grade_id for q in assignment.questions} | set(assignment.visible_only)
@@ -150,4 +151,4 @@ def test_the_registry_says_where_each_part_of_an_exercise_lives(assignment):
     assert all(f"{q.grade_id}: {q.function}" in text and f"grader_tests/{q.module}.py {q.check}" in text
                for q in assignment.questions)
     named = set(re.findall(r"[\w/]+\.(?:py|ipynb)", text))
-    assert named and all((REPO_ROOT / path).is_file() for path in named), named
+    assert named and all((paths.REPO_ROOT / path).is_file() for path in named), named

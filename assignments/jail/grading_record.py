@@ -46,14 +46,12 @@ class GradingRecord:
         """Store the record in `nb.metadata[STATUS_KEY]` (see the module docstring); the status and
         detail are the fault's, else the first note's, else "ok" and ""."""
         faults = self.notes + ([self.fault] if self.fault else [])
-        if not faults:
-            nb.metadata[STATUS_KEY] = {"status": "ok", "detail": "", "faults": [], "not_run": [],
-                                       "mistakes": self.mistakes}
-            return
-        main = self.fault or faults[0]
-        detail = main["detail"] + (f"; {len(self.not_run)} cells not run" if self.not_run else "")
-        nb.metadata[STATUS_KEY] = {"status": main["kind"], "detail": detail, "faults": faults,
-                                   "not_run": self.not_run, "mistakes": self.mistakes}
+        main = self.fault or (faults[0] if faults else None)
+        status, detail = (main["kind"], main["detail"]) if main else ("ok", "")
+        if main and self.not_run:
+            detail += f"; {len(self.not_run)} cells not run"
+        nb.metadata[STATUS_KEY] = {"status": status, "detail": detail, "faults": faults,
+                                   "not_run": self.not_run if main else [], "mistakes": self.mistakes}
 
 
 def cell_name(cell: NotebookNode, index: int) -> str:
